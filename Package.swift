@@ -1,0 +1,49 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "clipkit",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "CLIPKit", targets: ["CLIPKit"]),
+        .executable(name: "clipkit", targets: ["clipkit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // System libraries. Each shim names its pkg-config module and the Debian package
+        // that provides it; `scripts/bootstrap.sh` installs them all.
+        .systemLibrary(
+            name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(
+            name: "CJPEG", path: "Sources/CJPEG", pkgConfig: "libjpeg",
+            providers: [.apt(["libjpeg62-turbo-dev"])]),
+        .systemLibrary(
+            name: "CPNG", path: "Sources/CPNG", pkgConfig: "libpng16",
+            providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(
+            name: "CWebP", path: "Sources/CWebP", pkgConfig: "libwebp",
+            providers: [.apt(["libwebp-dev"])]),
+        // Small C kernels for hot loops where Swift measurably cannot keep up (see each file).
+        .target(
+            name: "CLIPKitKernels",
+            cSettings: [.unsafeFlags(["-O3", "-ffast-math", "-fno-finite-math-only"])]),
+        .target(
+            name: "CLIPKit",
+            dependencies: [
+                .target(name: "COpenBLAS", condition: .when(platforms: [.linux])),
+                "CJPEG", "CPNG", "CWebP", "CLIPKitKernels",
+            ],
+            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+        .executableTarget(
+            name: "clipkit",
+            dependencies: [
+                "CLIPKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .testTarget(name: "CLIPKitTests", dependencies: ["CLIPKit"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

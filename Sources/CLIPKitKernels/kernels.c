@@ -1,0 +1,2 @@
+#include "CLIPKitKernels.h"
+int clipkit_kernels_version(void) { return 1; }

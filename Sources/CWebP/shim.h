@@ -1,0 +1,2 @@
+// libwebp (Debian: libwebp-dev; pkg-config module "libwebp").
+#include <webp/decode.h>

@@ -1,0 +1,10 @@
+import ArgumentParser
+import CLIPKit
+
+@main
+struct CLIPKitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "clipkit",
+        abstract: "Zero-shot image classification with CLIP.",
+        subcommands: [])
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs what clipkit needs on a fresh Debian 12 machine (idempotent).
+# Swift itself is expected on PATH (https://swift.org/install); everything else comes from apt.
+set -euo pipefail
+packages=(pkg-config libopenblas-dev libjpeg62-turbo-dev libpng-dev libwebp-dev)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    echo "bootstrap: installing ${missing[*]}" >&2
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+command -v swift >/dev/null || { echo "bootstrap: swift is not on PATH (Swift 6 toolchain required)" >&2; exit 1; }
