@@ -43,6 +43,12 @@ let package = Package(
                 "CLIPKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        .executableTarget(
+            name: "clipkit-bench",
+            dependencies: [
+                "CLIPKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         .testTarget(name: "CLIPKitTests", dependencies: ["CLIPKit"]),
     ],
     swiftLanguageModes: [.v6]
