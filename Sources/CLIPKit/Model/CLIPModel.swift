@@ -1,0 +1,94 @@
+// Ports CLIPModel of transformers 5.23 (models/clip/modeling_clip.py): get_text_features,
+// get_image_features and the logit scale.
+import Foundation
+
+/// A CLIP model: text and vision towers projecting into one embedding space.
+///
+/// Loads a Hugging Face CLIP folder (`config.json` + `model.safetensors`) strictly: every
+/// tensor the configuration implies must be present with its exact shape, and the file may hold
+/// nothing else. Immutable after loading, so one model serves any number of concurrent tasks.
+public final class CLIPModel: Sendable {
+    /// The hyper-parameters the model was built from.
+    public let configuration: CLIPConfiguration
+    /// `logit_scale`, the log of the temperature that multiplies cosine similarities.
+    public let logitScale: Float
+
+    let text: TextTransformer
+    let vision: VisionTransformer
+    /// `text_projection.weight`, bias-free. [projection, textWidth]
+    let textProjection: Linear
+    /// `visual_projection.weight`, bias-free. [projection, visionWidth]
+    let visualProjection: Linear
+
+    /// Width of the shared embedding space.
+    public var embeddingSize: Int { configuration.projectionDimension }
+
+    /// Loads `config.json` and `model.safetensors` from a model folder. Throws ``ModelError``
+    /// or ``WeightsError``, naming the file.
+    public convenience init(directory: URL) throws {
+        let configuration = try CLIPConfiguration.load(from: directory.appendingPathComponent("config.json"))
+        let weights = directory.appendingPathComponent("model.safetensors")
+        guard FileManager.default.fileExists(atPath: weights.path) else {
+            if FileManager.default.fileExists(atPath: directory.appendingPathComponent("pytorch_model.bin").path) {
+                throw ModelError.missingFile(path: weights.path + " (this folder has only pytorch_model.bin; convert it to safetensors, e.g. with transformers' save_pretrained(safe_serialization=True))")
+            }
+            throw ModelError.missingFile(path: weights.path)
+        }
+        try self.init(configuration: configuration, weights: weights)
+    }
+
+    /// Builds the model described by `configuration` from a safetensors file.
+    public init(configuration: CLIPConfiguration, weights url: URL) throws {
+        try configuration.validate()
+        let file = try SafeTensorsFile(url: url)
+        let loader = WeightLoader(file: file)
+        let root = loader.root
+        text = try TextTransformer(root.scoped("text_model"), configuration: configuration.text)
+        vision = try VisionTransformer(root.scoped("vision_model"), configuration: configuration.vision)
+        textProjection = try Linear(root.scoped("text_projection"), input: configuration.text.hiddenSize,
+                                    output: configuration.projectionDimension, hasBias: false)
+        visualProjection = try Linear(root.scoped("visual_projection"), input: configuration.vision.hiddenSize,
+                                      output: configuration.projectionDimension, hasBias: false)
+        logitScale = try root.tensor("logit_scale", shape: []).first
+        try loader.finish()
+        self.configuration = configuration
+    }
+
+    /// Projected text embeddings (not normalised), one row per token sequence, as
+    /// transformers' `get_text_features`. Each sequence is BOS … EOS as ``CLIPTokenizer`` makes
+    /// it; sequences may differ in length and need no padding. [sequences, embeddingSize]
+    public func textEmbeddings(tokenIDs sequences: [[Int]]) throws -> Tensor {
+        try text.validate(sequences)
+        let width = configuration.text.hiddenSize
+        var pooled = [Float](repeating: 0, count: sequences.count * width)
+        pooled.withUnsafeMutableBufferPointer { text.pooled(sequences, into: $0.baseAddress!) }
+        return project(pooled, rows: sequences.count, with: textProjection)
+    }
+
+    /// Projected image embeddings (not normalised), as transformers' `get_image_features`.
+    /// `pixels` is a preprocessed batch [images, channels, imageSize, imageSize].
+    /// [images, embeddingSize]
+    public func imageEmbeddings(pixels: Tensor) throws -> Tensor {
+        let v = configuration.vision
+        var shape = pixels.shape
+        if shape.count == 3 { shape.insert(1, at: 0) }
+        guard shape.count == 4, shape[1] == v.channelCount, shape[2] == v.imageSize, shape[3] == v.imageSize else {
+            throw ModelError.invalidInput(reason: "pixels have shape \(pixels.shape), expected [images, \(v.channelCount), \(v.imageSize), \(v.imageSize)]")
+        }
+        let count = shape[0]
+        var pooled = [Float](repeating: 0, count: count * v.hiddenSize)
+        pixels.scalars.withUnsafeBufferPointer { source in
+            pooled.withUnsafeMutableBufferPointer { vision.pooled(source.baseAddress!, count: count, into: $0.baseAddress!) }
+        }
+        return project(pooled, rows: count, with: visualProjection)
+    }
+
+    private func project(_ pooled: [Float], rows: Int, with projection: Linear) -> Tensor {
+        var out = Tensor(zeros: [rows, embeddingSize])
+        guard rows > 0 else { return out }
+        pooled.withUnsafeBufferPointer { source in
+            out.scalars.withUnsafeMutableBufferPointer { projection.apply(source.baseAddress!, rows: rows, into: $0.baseAddress!) }
+        }
+        return out
+    }
+}

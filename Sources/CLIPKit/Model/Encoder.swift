@@ -1,0 +1,54 @@
+/// One pre-norm transformer layer: `x + attn(ln1(x))`, then `x + mlp(ln2(x))`.
+struct EncoderLayer: Sendable {
+    let layerNorm1: LayerNorm
+    let attention: SelfAttention
+    let layerNorm2: LayerNorm
+    let mlp: MLP
+
+    init(_ scope: WeightScope, width: Int, headCount: Int, intermediateSize: Int,
+         activation: Activation, epsilon: Float) throws {
+        layerNorm1 = try LayerNorm(scope.scoped("layer_norm1"), width: width, epsilon: epsilon)
+        attention = try SelfAttention(scope.scoped("self_attn"), width: width, headCount: headCount)
+        layerNorm2 = try LayerNorm(scope.scoped("layer_norm2"), width: width, epsilon: epsilon)
+        mlp = try MLP(scope.scoped("mlp"), width: width, intermediateSize: intermediateSize,
+                      activation: activation)
+    }
+
+    func apply(layout: SequenceLayout, causal: Bool, workspace ws: Workspace) {
+        let rows = layout.tokenCount
+        layerNorm1.apply(ws.hidden, rows: rows, into: ws.normed)
+        attention.apply(layout: layout, causal: causal, workspace: ws)
+        layerNorm2.apply(ws.hidden, rows: rows, into: ws.normed)
+        mlp.apply(rows: rows, workspace: ws)
+    }
+}
+
+/// The stack of encoder layers (`encoder.layers.N`).
+struct Encoder: Sendable {
+    let layers: [EncoderLayer]
+    let width: Int
+    let intermediateSize: Int
+
+    init(_ scope: WeightScope, width: Int, headCount: Int, intermediateSize: Int, layerCount: Int,
+         activation: Activation, epsilon: Float) throws {
+        let layersScope = scope.scoped("layers")
+        layers = try (0..<layerCount).map { index in
+            try EncoderLayer(layersScope.scoped(String(index)), width: width, headCount: headCount,
+                             intermediateSize: intermediateSize, activation: activation,
+                             epsilon: epsilon)
+        }
+        self.width = width
+        self.intermediateSize = intermediateSize
+    }
+
+    /// A workspace sized for `layout`.
+    func makeWorkspace(for layout: SequenceLayout) -> Workspace {
+        Workspace(tokens: layout.tokenCount, width: width, intermediateSize: intermediateSize,
+                  maxLength: layout.maxLength)
+    }
+
+    /// Runs every layer over `workspace.hidden` in place.
+    func apply(layout: SequenceLayout, causal: Bool, workspace: Workspace) {
+        for layer in layers { layer.apply(layout: layout, causal: causal, workspace: workspace) }
+    }
+}

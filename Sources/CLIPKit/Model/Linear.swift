@@ -1,0 +1,80 @@
+/// A fully connected layer `y = x · Wᵀ + b` on BLAS (PyTorch's `nn.Linear` layout).
+struct Linear: Sendable {
+    /// [outputSize, inputSize]
+    let weight: FloatStorage
+    /// [outputSize], or nil for bias-free projections.
+    let bias: FloatStorage?
+    let inputSize: Int
+    let outputSize: Int
+
+    /// Loads `weight` (and `bias`) under `scope`.
+    init(_ scope: WeightScope, input: Int, output: Int, hasBias: Bool = true) throws {
+        weight = try scope.tensor("weight", shape: [output, input])
+        bias = hasBias ? try scope.tensor("bias", shape: [output]) : nil
+        inputSize = input
+        outputSize = output
+    }
+
+    /// Stacks the rows of several layers with the same input into one layer (fused QKV).
+    init(concatenating parts: [Linear]) {
+        inputSize = parts[0].inputSize
+        outputSize = parts.reduce(0) { $0 + $1.outputSize }
+        let inputSize = inputSize
+        weight = FloatStorage(converting: outputSize * inputSize) { out in
+            var offset = 0
+            for part in parts {
+                (out + offset).update(from: part.weight.pointer, count: part.weight.count)
+                offset += part.weight.count
+            }
+        }
+        bias = parts.allSatisfy({ $0.bias != nil }) ? FloatStorage(converting: outputSize) { out in
+            var offset = 0
+            for part in parts {
+                if let b = part.bias { (out + offset).update(from: b.pointer, count: b.count) }
+                offset += part.outputSize
+            }
+        } : nil
+    }
+
+    /// `out[rows, outputSize] = x[rows, inputSize] · Wᵀ + b`; with `accumulate`, the result is
+    /// added to what `out` holds (a fused residual connection).
+    func apply(_ x: UnsafePointer<Float>, rows: Int, into out: UnsafeMutablePointer<Float>,
+               accumulate: Bool = false) {
+        var beta: Float = accumulate ? 1 : 0
+        if let bias {
+            for r in 0..<rows {
+                let row = out + r * outputSize
+                if accumulate {
+                    for i in 0..<outputSize { row[i] += bias.pointer[i] }
+                } else {
+                    row.update(from: bias.pointer, count: outputSize)
+                }
+            }
+            beta = 1
+        }
+        BLAS.gemmTransposedB(m: rows, n: outputSize, k: inputSize, a: x, lda: inputSize,
+                             b: weight.pointer, ldb: inputSize, beta: beta, c: out, ldc: outputSize)
+    }
+}
+
+/// Layer normalisation with learned scale and shift.
+struct LayerNorm: Sendable {
+    /// [width]
+    let weight: FloatStorage
+    /// [width]
+    let bias: FloatStorage
+    let width: Int
+    let epsilon: Float
+
+    init(_ scope: WeightScope, width: Int, epsilon: Float) throws {
+        weight = try scope.tensor("weight", shape: [width])
+        bias = try scope.tensor("bias", shape: [width])
+        self.width = width
+        self.epsilon = epsilon
+    }
+
+    func apply(_ x: UnsafePointer<Float>, rows: Int, into out: UnsafeMutablePointer<Float>) {
+        Kernels.layerNorm(x, rows: rows, width: width, gamma: weight.pointer, beta: bias.pointer,
+                          epsilon: epsilon, into: out)
+    }
+}

@@ -1,0 +1,46 @@
+import Foundation
+
+/// Zero-shot scoring as CLIP defines it: cosine similarities of L2-normalised embeddings,
+/// multiplied by `exp(logit_scale)`, then a softmax over the labels of each image.
+public enum ZeroShotScores {
+    /// Each row scaled to unit length. [rows, width] → [rows, width]
+    public static func normalized(_ embeddings: Tensor) -> Tensor {
+        var out = embeddings
+        guard out.rank == 2, out.count > 0 else { return out }
+        let (rows, width) = (out.shape[0], out.shape[1])
+        out.scalars.withUnsafeMutableBufferPointer { Kernels.l2Normalize($0.baseAddress!, rows: rows, width: width) }
+        return out
+    }
+
+    /// `logits_per_image`: `exp(logitScale) · normalize(images) · normalize(texts)ᵀ`.
+    /// images [m, d], texts [n, d] → [m, n]
+    public static func logits(images: Tensor, texts: Tensor, logitScale: Float) -> Tensor {
+        let m = images.shape.first ?? 0
+        let n = texts.shape.first ?? 0
+        var out = Tensor(zeros: [m, n])
+        guard m > 0, n > 0, images.rank == 2, texts.rank == 2, images.shape[1] == texts.shape[1] else { return out }
+        let d = images.shape[1]
+        let a = normalized(images)
+        let b = normalized(texts)
+        a.scalars.withUnsafeBufferPointer { pa in
+            b.scalars.withUnsafeBufferPointer { pb in
+                out.scalars.withUnsafeMutableBufferPointer { pc in
+                    BLAS.gemmTransposedB(m: m, n: n, k: d, alpha: expf(logitScale), a: pa.baseAddress!, lda: d,
+                                         b: pb.baseAddress!, ldb: d, beta: 0, c: pc.baseAddress!, ldc: n)
+                }
+            }
+        }
+        return out
+    }
+
+    /// Softmax over each row (labels) of `logits`. [m, n] → [m, n]
+    public static func probabilities(logits: Tensor) -> Tensor {
+        var out = logits
+        guard out.rank == 2, out.count > 0 else { return out }
+        let (rows, width) = (out.shape[0], out.shape[1])
+        out.scalars.withUnsafeMutableBufferPointer { p in
+            for r in 0..<rows { Kernels.softmax(p.baseAddress! + r * width, count: width) }
+        }
+        return out
+    }
+}
