@@ -246,6 +246,11 @@ public final class FloatStorage: @unchecked Sendable {
     /// The first element (the value of a scalar tensor), read while the storage is alive.
     public var first: Float { count > 0 ? pointer.pointee : 0 }
 
-    /// The elements as a buffer.
-    public var buffer: UnsafeBufferPointer<Float> { UnsafeBufferPointer(start: pointer, count: count) }
+    /// A copy of the elements.
+    public var values: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
+
+    /// Calls `body` with the elements; the buffer is valid only inside `body`.
+    public func withBuffer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+        try withExtendedLifetime(self) { try body(UnsafeBufferPointer(start: pointer, count: count)) }
+    }
 }
