@@ -1,0 +1,61 @@
+import ArgumentParser
+import CLIPKit
+import Foundation
+
+/// Compares clipkit with transformers on a full-size model written by scripts/parity_full.py.
+struct ParityCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "parity",
+        abstract: "Compare embeddings and probabilities with a transformers reference file.")
+
+    @Option(help: "Model folder (config.json + model.safetensors).") var model: String
+    @Option(help: "reference.json written by scripts/parity_full.py.") var reference: String
+    @Option(help: "Raw little-endian float32 pixels [images, 3, S, S].") var pixels: String
+
+    struct Reference: Decodable {
+        let preset: String
+        let token_ids: [[Int]]
+        let image_count: Int
+        let image_size: Int
+        let text_features: [[Float]]
+        let image_features: [[Float]]
+        let probabilities: [[Float]]
+    }
+
+    func run() throws {
+        let ref = try JSONDecoder().decode(Reference.self, from: Data(contentsOf: URL(fileURLWithPath: reference)))
+        let model = try CLIPModel(directory: URL(fileURLWithPath: model))
+        let raw = try Data(contentsOf: URL(fileURLWithPath: pixels))
+        let count = ref.image_count * 3 * ref.image_size * ref.image_size
+        guard raw.count == count * 4 else { throw ValidationError("pixels file has \(raw.count) bytes, expected \(count * 4)") }
+        let values = raw.withUnsafeBytes { bytes in
+            (0..<count).map { Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
+        }
+        let pixelTensor = Tensor(shape: [ref.image_count, 3, ref.image_size, ref.image_size], scalars: values)!
+        let text = try model.textEmbeddings(tokenIDs: ref.token_ids)
+        let images = try model.imageEmbeddings(pixels: pixelTensor)
+        let probabilities = ZeroShotScores.probabilities(
+            logits: ZeroShotScores.logits(images: images, texts: text, logitScale: model.logitScale))
+        report("text features", text, ref.text_features)
+        report("image features", images, ref.image_features)
+        report("probabilities", probabilities, ref.probabilities, cosine: false)
+    }
+
+    /// Prints the largest absolute difference and the smallest per-row cosine similarity.
+    func report(_ name: String, _ tensor: Tensor, _ reference: [[Float]], cosine: Bool = true) {
+        let width = reference.first?.count ?? 0
+        var maxDiff: Float = 0
+        var minCosine = 1.0
+        for (r, row) in reference.enumerated() {
+            let mine = tensor.scalars[(r * width)..<((r + 1) * width)]
+            var dot = 0.0, a = 0.0, b = 0.0
+            for (x, y) in zip(mine, row) {
+                maxDiff = max(maxDiff, abs(x - y))
+                dot += Double(x) * Double(y); a += Double(x) * Double(x); b += Double(y) * Double(y)
+            }
+            minCosine = min(minCosine, dot / max((a * b).squareRoot(), .leastNormalMagnitude))
+        }
+        let cos = cosine ? String(format: "  min cosine %.8f", minCosine) : ""
+        print("\(name): max |Δ| \(maxDiff)\(cos)")
+    }
+}
