@@ -12,7 +12,8 @@ enum WebPDecoder {
             bytes.baseAddress, bytes.count, &features, Int32(WEBP_DECODER_ABI_VERSION))
         switch status {
         case VP8_STATUS_OK: break
-        case VP8_STATUS_NOT_ENOUGH_DATA: throw ImageError.truncated(file: context.file)
+        case VP8_STATUS_NOT_ENOUGH_DATA where isCutShort(bytes):
+            throw ImageError.truncated(file: context.file)
         case VP8_STATUS_UNSUPPORTED_FEATURE:
             throw ImageError.unsupportedFeature(file: context.file, feature: "WebP feature")
         default: throw context.corrupt("invalid WebP header (libwebp status \(status.rawValue))")
@@ -31,13 +32,18 @@ enum WebPDecoder {
             initialized = count * 3
         }
         guard ok else {
-            // libwebp does not say why; the RIFF size tells a file cut short from a bad one.
-            let declared = Int(bytes[4]) | Int(bytes[5]) << 8 | Int(bytes[6]) << 16 | Int(bytes[7]) << 24
-            if declared + 8 > bytes.count { throw ImageError.truncated(file: context.file) }
+            if isCutShort(bytes) { throw ImageError.truncated(file: context.file) }
             throw context.corrupt("libwebp could not decode the image")
         }
         return DecodedImage(
             validatedWidth: width, height: height, pixels: pixels, format: .webp,
             sourceMode: features.has_alpha != 0 ? "RGBA" : "RGB", transparentColor: nil)
+    }
+
+    /// libwebp does not say why it failed; the RIFF size tells a file cut short from a bad one.
+    static func isCutShort(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard bytes.count >= 8 else { return true }
+        let declared = Int(bytes[4]) | Int(bytes[5]) << 8 | Int(bytes[6]) << 16 | Int(bytes[7]) << 24
+        return declared + 8 > bytes.count
     }
 }
