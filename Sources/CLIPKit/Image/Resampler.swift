@@ -175,25 +175,29 @@ enum Resampler {
         let k = taps.kernelSize
         return [UInt8](unsafeUninitializedCapacity: outWidth * rows.count * 3) { buffer, initialized in
             taps.weights.withUnsafeBufferPointer { weights in
-                let out = buffer.baseAddress!
-                for (r, y) in rows.enumerated() {
-                    let line = source + y * width * 3
-                    let dst = out + r * outWidth * 3
-                    for xx in 0..<outWidth {
-                        let w = weights.baseAddress! + xx * k
-                        let src = line + taps.start[xx] * 3
-                        var s0 = Int32(1 << (precisionBits - 1))
-                        var s1 = s0
-                        var s2 = s0
-                        for x in 0..<taps.count[xx] {
-                            let c = w[x]
-                            s0 &+= Int32(src[3 * x]) &* c
-                            s1 &+= Int32(src[3 * x + 1]) &* c
-                            s2 &+= Int32(src[3 * x + 2]) &* c
+                taps.start.withUnsafeBufferPointer { starts in
+                    taps.count.withUnsafeBufferPointer { counts in
+                        let out = buffer.baseAddress!
+                        for (r, y) in rows.enumerated() {
+                            let line = source + y * width * 3
+                            let dst = out + r * outWidth * 3
+                            for xx in 0..<outWidth {
+                                let w = weights.baseAddress! + xx * k
+                                let src = line + starts[xx] * 3
+                                var s0 = Int32(1 << (precisionBits - 1))
+                                var s1 = s0
+                                var s2 = s0
+                                for x in 0..<counts[xx] {
+                                    let c = w[x]
+                                    s0 &+= Int32(src[3 * x]) &* c
+                                    s1 &+= Int32(src[3 * x + 1]) &* c
+                                    s2 &+= Int32(src[3 * x + 2]) &* c
+                                }
+                                dst[3 * xx] = clip8(s0)
+                                dst[3 * xx + 1] = clip8(s1)
+                                dst[3 * xx + 2] = clip8(s2)
+                            }
                         }
-                        dst[3 * xx] = clip8(s0)
-                        dst[3 * xx + 1] = clip8(s1)
-                        dst[3 * xx + 2] = clip8(s2)
                     }
                 }
             }
@@ -206,21 +210,24 @@ enum Resampler {
         let outHeight = taps.start.count
         let rowBytes = width * 3
         let k = taps.kernelSize
+        // Row-at-a-time accumulation (same sums, same order per pixel) so the inner loop is a
+        // contiguous multiply-add the compiler vectorises.
+        var sums = [Int32](repeating: 0, count: rowBytes)
         return [UInt8](unsafeUninitializedCapacity: rowBytes * outHeight) { buffer, initialized in
             taps.weights.withUnsafeBufferPointer { weights in
-                for yy in 0..<outHeight {
-                    let w = weights.baseAddress! + yy * k
-                    let base = source + (taps.start[yy] - firstRow) * rowBytes
-                    let dst = buffer.baseAddress! + yy * rowBytes
-                    let n = taps.count[yy]
-                    for i in 0..<rowBytes {
-                        var s = Int32(1 << (precisionBits - 1))
-                        var p = base + i
-                        for y in 0..<n {
-                            s &+= Int32(p.pointee) &* w[y]
-                            p += rowBytes
+                sums.withUnsafeMutableBufferPointer { acc in
+                    let a = acc.baseAddress!
+                    for yy in 0..<outHeight {
+                        let w = weights.baseAddress! + yy * k
+                        let base = source + (taps.start[yy] - firstRow) * rowBytes
+                        let dst = buffer.baseAddress! + yy * rowBytes
+                        a.update(repeating: Int32(1 << (precisionBits - 1)), count: rowBytes)
+                        for y in 0..<taps.count[yy] {
+                            let c = w[y]
+                            let p = base + y * rowBytes
+                            for i in 0..<rowBytes { a[i] &+= Int32(p[i]) &* c }
                         }
-                        dst[i] = clip8(s)
+                        for i in 0..<rowBytes { dst[i] = clip8(a[i]) }
                     }
                 }
             }
