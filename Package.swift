@@ -26,6 +26,9 @@ let package = Package(
         .systemLibrary(
             name: "CWebP", path: "Sources/CWebP", pkgConfig: "libwebp",
             providers: [.apt(["libwebp-dev"])]),
+        // setjmp-protected libjpeg/libpng calls: their fatal errors longjmp, which Swift cannot
+        // catch (see Sources/CImageCodecs/include/CImageCodecs.h).
+        .target(name: "CImageCodecs", dependencies: ["CJPEG", "CPNG"]),
         // Small C kernels for hot loops where Swift measurably cannot keep up (see each file).
         .target(
             name: "CLIPKitKernels",
@@ -34,7 +37,7 @@ let package = Package(
             name: "CLIPKit",
             dependencies: [
                 .target(name: "COpenBLAS", condition: .when(platforms: [.linux])),
-                "CJPEG", "CPNG", "CWebP", "CLIPKitKernels",
+                "CJPEG", "CPNG", "CWebP", "CImageCodecs", "CLIPKitKernels",
             ],
             swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
         .executableTarget(

@@ -7,5 +7,8 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clipkit-bench",
         abstract: "Measure clipkit's speed on this machine (release builds only).",
-        subcommands: [ParityCommand.self])
+        subcommands: [
+            ParityCommand.self,
+            PreprocessBenchmark.self,
+        ])
 }

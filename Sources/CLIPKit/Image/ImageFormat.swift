@@ -1,0 +1,27 @@
+/// The container formats clipkit decodes, identified by their leading bytes (never by the
+/// file extension).
+public enum ImageFormat: String, Sendable, CaseIterable {
+    case jpeg, png, gif, bmp, webp
+
+    /// The format whose signature starts `bytes`, or `nil`.
+    public init?(sniffing bytes: some Collection<UInt8>) {
+        let head = Array(bytes.prefix(16))
+        func starts(_ signature: [UInt8], at offset: Int = 0) -> Bool {
+            head.count >= offset + signature.count
+                && Array(head[offset..<offset + signature.count]) == signature
+        }
+        if starts([0xFF, 0xD8, 0xFF]) {
+            self = .jpeg
+        } else if starts([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) {
+            self = .png
+        } else if starts(Array("GIF87a".utf8)) || starts(Array("GIF89a".utf8)) {
+            self = .gif
+        } else if starts(Array("BM".utf8)) {
+            self = .bmp
+        } else if starts(Array("RIFF".utf8)) && starts(Array("WEBP".utf8), at: 8) {
+            self = .webp
+        } else {
+            return nil
+        }
+    }
+}
