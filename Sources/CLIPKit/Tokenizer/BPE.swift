@@ -24,28 +24,26 @@ struct BytePairEncoder: Sendable {
         self.unknownID = unknownID
     }
 
-    /// Appends the ids of `word` (a pre-tokenised piece) to `output`.
-    func encode(_ word: String, into output: inout [Int]) {
-        var word = word
-        let length = word.utf8.count
+    /// Appends the ids of `word`, the UTF-8 bytes of a pre-tokenised piece, to `output`.
+    func encode(_ word: UnsafeBufferPointer<UInt8>, into output: inout [Int]) {
+        let length = word.count
         guard length > 0 else { return }
-        let cacheable = length <= BPECache.maximumWordLength
-        if cacheable, let ids = cache.ids(for: word) {
+        // Short keys are small strings: building one does not allocate.
+        let key = length <= BPECache.maximumWordLength ? String(decoding: word, as: UTF8.self) : nil
+        if let key, let ids = cache.ids(for: key) {
             for id in ids { output.append(Int(id)) }
             return
         }
-        let ids: [Int32] = word.withUTF8 { bytes in
-            [Int32](unsafeUninitializedCapacity: bytes.count) { symbols, count in
-                for (index, byte) in bytes.enumerated() {
-                    let id = byteIDs[Int(byte) + (index == bytes.count - 1 ? 256 : 0)]
-                    symbols[index] = id < 0 ? unknownID : id
-                }
-                count = bytes.count <= Self.scanLimit
-                    ? mergeByScanning(UnsafeMutableBufferPointer(rebasing: symbols[..<bytes.count]))
-                    : mergeWithHeap(UnsafeMutableBufferPointer(rebasing: symbols[..<bytes.count]))
+        let ids = [Int32](unsafeUninitializedCapacity: length) { storage, count in
+            // The storage may be larger than asked for.
+            let symbols = UnsafeMutableBufferPointer(rebasing: storage[..<length])
+            for index in 0..<length {
+                let id = byteIDs[Int(word[index]) + (index == length - 1 ? 256 : 0)]
+                symbols[index] = id < 0 ? unknownID : id
             }
+            count = length <= Self.scanLimit ? mergeByScanning(symbols) : mergeWithHeap(symbols)
         }
-        if cacheable { cache.insert(ids, for: word) }
+        if let key { cache.insert(ids, for: key) }
         for id in ids { output.append(Int(id)) }
     }
 

@@ -103,7 +103,8 @@ public struct CLIPTokenizer: Sendable {
     private func appendContentIDs(of text: String, to ids: inout [Int], stopAfter limit: Int) {
         var scalars: [Unicode.Scalar] = []
         var pieces: [Range<Int>] = []
-        var word = String.UnicodeScalarView()
+        var word: [UInt8] = []
+        word.reserveCapacity(64)
         specialTokens.forEachSegment(of: text) { segment in
             switch segment {
             case .special(let id):
@@ -115,8 +116,10 @@ public struct CLIPTokenizer: Sendable {
                 PreTokenizer.split(scalars, into: &pieces)
                 for piece in pieces {
                     word.removeAll(keepingCapacity: true)
-                    word.append(contentsOf: scalars[piece])
-                    encoder.encode(String(word), into: &ids)
+                    for index in piece {
+                        UTF8.encode(scalars[index]) { word.append($0) }
+                    }
+                    word.withUnsafeBufferPointer { encoder.encode($0, into: &ids) }
                     if ids.count >= limit { return false }
                 }
             }

@@ -7,5 +7,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clipkit-bench",
         abstract: "Measure clipkit's speed on this machine (release builds only).",
-        subcommands: [])
+        subcommands: [
+            TokenizeBenchmark.self,
+        ])
 }
