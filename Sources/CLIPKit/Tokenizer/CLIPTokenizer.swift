@@ -101,27 +101,25 @@ public struct CLIPTokenizer: Sendable {
 
     /// Appends the ids between the start and end tokens, stopping once there are `limit`.
     private func appendContentIDs(of text: String, to ids: inout [Int], stopAfter limit: Int) {
-        var scalars: [Unicode.Scalar] = []
+        var normalized: [UInt8] = []
         var pieces: [Range<Int>] = []
-        var word: [UInt8] = []
-        word.reserveCapacity(64)
         specialTokens.forEachSegment(of: text) { segment in
             switch segment {
             case .special(let id):
                 ids.append(id)
             case .text(let text):
-                scalars.removeAll(keepingCapacity: true)
+                normalized.removeAll(keepingCapacity: true)
                 pieces.removeAll(keepingCapacity: true)
-                Normalizer.normalize(text, into: &scalars)
-                PreTokenizer.split(scalars, into: &pieces)
-                for piece in pieces {
-                    word.removeAll(keepingCapacity: true)
-                    for index in piece {
-                        UTF8.encode(scalars[index]) { word.append($0) }
+                Normalizer.normalize(text, into: &normalized)
+                let complete = normalized.withUnsafeBufferPointer { bytes -> Bool in
+                    PreTokenizer.split(bytes, into: &pieces)
+                    for piece in pieces {
+                        encoder.encode(UnsafeBufferPointer(rebasing: bytes[piece]), into: &ids)
+                        if ids.count >= limit { return false }
                     }
-                    word.withUnsafeBufferPointer { encoder.encode($0, into: &ids) }
-                    if ids.count >= limit { return false }
+                    return true
                 }
+                if !complete { return false }
             }
             return ids.count < limit
         }

@@ -32,73 +32,102 @@ enum PreTokenizer {
         }
     }
 
-    /// Appends the ranges of `scalars` that form pieces, in order, to `pieces`.
-    static func split(_ scalars: [Unicode.Scalar], into pieces: inout [Range<Int>]) {
-        let count = scalars.count
+    /// Appends the byte ranges of the pieces of `text` (valid UTF-8), in order, to `pieces`.
+    static func split(_ text: UnsafeBufferPointer<UInt8>, into pieces: inout [Range<Int>]) {
+        let count = text.count
         var index = 0
         while index < count {
-            let scalar = scalars[index]
-            let category = category(of: scalar)
-            switch category {
+            let (scalar, length) = decode(text, at: index)
+            switch category(of: scalar) {
             case .whitespace:
-                index += 1
+                index += length
             case .number:
-                pieces.append(index..<index + 1)
-                index += 1
+                pieces.append(index..<index + length)
+                index += length
             case .letter:
                 let start = index
-                index += 1
-                while index < count, Self.category(of: scalars[index]) == .letter { index += 1 }
+                index += length
+                while index < count {
+                    let (next, nextLength) = decode(text, at: index)
+                    guard category(of: next) == .letter else { break }
+                    index += nextLength
+                }
                 pieces.append(start..<index)
             case .other:
-                if scalar == "<", let end = specialTokenEnd(in: scalars, at: index) {
+                if scalar == "<", let name = specialTokenName(in: text, at: index) {
                     // ByteLevel's GPT-2 split turns the one match into three pieces.
                     pieces.append(index..<index + 2)
-                    pieces.append(index + 2..<end - 2)
-                    pieces.append(end - 2..<end)
-                    index = end
+                    pieces.append(index + 2..<index + 2 + name)
+                    pieces.append(index + 2 + name..<index + 4 + name)
+                    index += 4 + name
                     continue
                 }
-                if scalar == "'", let length = contractionLength(in: scalars, at: index) {
-                    pieces.append(index..<index + length)
-                    index += length
+                if scalar == "'", let contraction = contractionLength(in: text, at: index) {
+                    pieces.append(index..<index + contraction)
+                    index += contraction
                     continue
                 }
                 let start = index
-                index += 1
-                while index < count, Self.category(of: scalars[index]) == .other { index += 1 }
+                index += length
+                while index < count {
+                    let (next, nextLength) = decode(text, at: index)
+                    guard category(of: next) == .other else { break }
+                    index += nextLength
+                }
                 pieces.append(start..<index)
             }
         }
     }
 
+    /// The scalar starting at `index` of valid UTF-8 and its length in bytes.
+    @inline(__always)
+    private static func decode(_ text: UnsafeBufferPointer<UInt8>, at index: Int) -> (Unicode.Scalar, Int) {
+        let lead = UInt32(text[index])
+        let value: UInt32
+        let length: Int
+        switch lead {
+        case ..<0x80:
+            return (Unicode.Scalar(UInt8(lead)), 1)
+        case ..<0xE0:
+            value = (lead & 0x1F) << 6 | UInt32(text[index + 1] & 0x3F)
+            length = 2
+        case ..<0xF0:
+            value = (lead & 0x0F) << 12 | UInt32(text[index + 1] & 0x3F) << 6 | UInt32(text[index + 2] & 0x3F)
+            length = 3
+        default:
+            value = (lead & 0x07) << 18 | UInt32(text[index + 1] & 0x3F) << 12
+                | UInt32(text[index + 2] & 0x3F) << 6 | UInt32(text[index + 3] & 0x3F)
+            length = 4
+        }
+        return (Unicode.Scalar(value) ?? "\u{FFFD}", length)
+    }
+
     /// Length of `'s`, `'t`, `'re`, `'ve`, `'m`, `'ll` or `'d` starting at `index`, if one does.
-    private static func contractionLength(in scalars: [Unicode.Scalar], at index: Int) -> Int? {
-        guard index + 1 < scalars.count else { return nil }
-        switch scalars[index + 1] {
-        case "s", "t", "m", "d":
+    private static func contractionLength(in text: UnsafeBufferPointer<UInt8>, at index: Int) -> Int? {
+        guard index + 1 < text.count else { return nil }
+        let third: UInt8? = index + 2 < text.count ? text[index + 2] : nil
+        switch text[index + 1] {
+        case UInt8(ascii: "s"), UInt8(ascii: "t"), UInt8(ascii: "m"), UInt8(ascii: "d"):
             return 2
-        case "r", "v":
-            return index + 2 < scalars.count && scalars[index + 2] == "e" ? 3 : nil
-        case "l":
-            return index + 2 < scalars.count && scalars[index + 2] == "l" ? 3 : nil
+        case UInt8(ascii: "r"), UInt8(ascii: "v"):
+            return third == UInt8(ascii: "e") ? 3 : nil
+        case UInt8(ascii: "l"):
+            return third == UInt8(ascii: "l") ? 3 : nil
         default:
             return nil
         }
     }
 
-    /// End of `<|startoftext|>` or `<|endoftext|>` starting at `index`, if one does.
-    private static func specialTokenEnd(in scalars: [Unicode.Scalar], at index: Int) -> Int? {
-        for token in specialTokenScalars {
+    /// Length of the name in `<|startoftext|>` or `<|endoftext|>` starting at `index`, if one does.
+    private static func specialTokenName(in text: UnsafeBufferPointer<UInt8>, at index: Int) -> Int? {
+        for token in specialTokens {
             let end = index + token.count
-            if end <= scalars.count, scalars[index..<end].elementsEqual(token) { return end }
+            if end <= text.count, text[index..<end].elementsEqual(token) { return token.count - 4 }
         }
         return nil
     }
 
-    private static let specialTokenScalars: [[Unicode.Scalar]] = [
-        Array("<|startoftext|>".unicodeScalars), Array("<|endoftext|>".unicodeScalars),
-    ]
+    private static let specialTokens: [[UInt8]] = [Array("<|startoftext|>".utf8), Array("<|endoftext|>".utf8)]
 
     private static let asciiCategories: [Category] = (0..<128).map { value -> Category in
         switch value {

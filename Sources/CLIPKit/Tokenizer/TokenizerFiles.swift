@@ -5,11 +5,16 @@ enum TokenizerFiles {
     /// The token → id map of `vocab.json`.
     static func readVocabulary(at url: URL) throws(TokenizerError) -> [String: Int] {
         let data = try read(url)
+        // `withUnsafeBytes` only rethrows untyped errors, so the result comes out as a value.
+        let parsed = data.withUnsafeBytes { raw in
+            Result { () throws(VocabularyJSON.SyntaxError) in
+                try VocabularyJSON.parse(raw.bindMemory(to: UInt8.self))
+            }
+        }
         let vocabulary: [String: Int]
-        do {
-            vocabulary = try JSONDecoder().decode([String: Int].self, from: data)
-        } catch {
-            throw .malformedVocabulary(path: url.path, reason: describe(error))
+        switch parsed {
+        case .success(let value): vocabulary = value
+        case .failure(let error): throw .malformedVocabulary(path: url.path, reason: error.description)
         }
         guard !vocabulary.isEmpty else {
             throw .malformedVocabulary(path: url.path, reason: "it has no tokens")
@@ -32,31 +37,48 @@ enum TokenizerFiles {
         }
         // Work on bytes: as Characters, "\r\n" and a space before a combining mark are single
         // grapheme clusters and would not split.
-        var lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-        while let last = lines.last, last.isEmpty || last.elementsEqual([UInt8(ascii: "\r")]) {
-            lines.removeLast()
-        }
+        let table = data.withUnsafeBytes { raw in Result { () throws(TokenizerError) -> MergeTable in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            var lines: [Range<Int>] = []
+            var lineStart = 0
+            for index in 0..<bytes.count where bytes[index] == UInt8(ascii: "\n") {
+                lines.append(lineStart..<index)
+                lineStart = index + 1
+            }
+            lines.append(lineStart..<bytes.count)
+            for (offset, range) in lines.enumerated() where bytes[range].last == UInt8(ascii: "\r") {
+                lines[offset] = range.lowerBound..<range.upperBound - 1
+            }
+            while let last = lines.last, last.isEmpty { lines.removeLast() }
+            return try mergeTable(lines: lines, of: bytes, path: url.path, vocabulary: vocabulary)
+        } }
+        return try table.get()
+    }
+
+    private static func mergeTable(
+        lines: [Range<Int>], of bytes: UnsafeBufferPointer<UInt8>, path: String, vocabulary: [String: Int]
+    ) throws(TokenizerError) -> MergeTable {
         var table = MergeTable(capacity: lines.count)
         var rank: UInt32 = 0
-        for (offset, rawLine) in lines.enumerated() {
+        for (offset, range) in lines.enumerated() {
             let lineNumber = offset + 1
-            let line = rawLine.last == UInt8(ascii: "\r") ? rawLine.dropLast() : rawLine
+            let line = UnsafeBufferPointer(rebasing: bytes[range])
             if offset == 0 && line.starts(with: "#version".utf8) { continue }
-            let parts = line.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
-            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-                throw .malformedMerge(path: url.path, line: lineNumber, text: String(decoding: line, as: UTF8.self))
+            let space = line.firstIndex(of: UInt8(ascii: " ")) ?? 0
+            guard space > 0, space < line.count - 1, !line[(space + 1)...].contains(UInt8(ascii: " ")) else {
+                throw .malformedMerge(path: path, line: lineNumber, text: String(decoding: line, as: UTF8.self))
             }
-            let left = String(decoding: parts[0], as: UTF8.self)
-            let right = String(decoding: parts[1], as: UTF8.self)
+            let left = String(decoding: UnsafeBufferPointer(rebasing: line[..<space]), as: UTF8.self)
+            let right = String(decoding: UnsafeBufferPointer(rebasing: line[(space + 1)...]), as: UTF8.self)
             let merged = left + right
             guard let leftID = vocabulary[left] else {
-                throw .unknownMergeSymbol(path: url.path, line: lineNumber, symbol: left)
+                throw .unknownMergeSymbol(path: path, line: lineNumber, symbol: left)
             }
             guard let rightID = vocabulary[right] else {
-                throw .unknownMergeSymbol(path: url.path, line: lineNumber, symbol: right)
+                throw .unknownMergeSymbol(path: path, line: lineNumber, symbol: right)
             }
             guard let mergedID = vocabulary[merged] else {
-                throw .unknownMergeSymbol(path: url.path, line: lineNumber, symbol: merged)
+                throw .unknownMergeSymbol(path: path, line: lineNumber, symbol: merged)
             }
             // Ids were range-checked when the vocabulary was read.
             table.insert(
@@ -75,17 +97,6 @@ enum TokenizerFiles {
     }
 
     private static func describe(_ error: any Error) -> String {
-        if let decoding = error as? DecodingError {
-            switch decoding {
-            case .typeMismatch(_, let context), .valueNotFound(_, let context),
-                .keyNotFound(_, let context), .dataCorrupted(let context):
-                let path = context.codingPath.map(\.stringValue).joined(separator: ".")
-                return path.isEmpty ? context.debugDescription
-                    : "\(context.debugDescription) (at \(path.debugDescription))"
-            @unknown default:
-                return String(describing: decoding)
-            }
-        }
-        return (error as NSError).localizedDescription
+        (error as NSError).localizedDescription
     }
 }
