@@ -102,7 +102,9 @@ public struct CLIPTokenizer: Sendable {
     /// Appends the ids between the start and end tokens, stopping once there are `limit`.
     private func appendContentIDs(of text: String, to ids: inout [Int], stopAfter limit: Int) {
         var normalized: [UInt8] = []
+        normalized.reserveCapacity(text.utf8.count + 16)
         var pieces: [Range<Int>] = []
+        pieces.reserveCapacity(32)
         specialTokens.forEachSegment(of: text) { segment in
             switch segment {
             case .special(let id):

@@ -20,7 +20,7 @@ enum PreTokenizer {
     @inline(__always)
     static func category(of scalar: Unicode.Scalar) -> Category {
         let value = scalar.value
-        if value < 0x80 { return asciiCategories[Int(value)] }
+        if value < 0x80 { return asciiCategory(UInt8(value)) }
         if scalar.properties.isWhitespace { return .whitespace }
         switch scalar.properties.generalCategory {
         case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter:
@@ -129,12 +129,11 @@ enum PreTokenizer {
 
     private static let specialTokens: [[UInt8]] = [Array("<|startoftext|>".utf8), Array("<|endoftext|>".utf8)]
 
-    private static let asciiCategories: [Category] = (0..<128).map { value -> Category in
-        switch value {
-        case 0x09...0x0D, 0x20: return .whitespace
-        case 0x30...0x39: return .number
-        case 0x41...0x5A, 0x61...0x7A: return .letter
-        default: return .other
-        }
+    @inline(__always)
+    private static func asciiCategory(_ byte: UInt8) -> Category {
+        if (byte | 0x20) &- UInt8(ascii: "a") < 26 { return .letter }
+        if byte &- UInt8(ascii: "0") < 10 { return .number }
+        if byte == 0x20 || byte &- 0x09 < 5 { return .whitespace }
+        return .other
     }
 }
