@@ -27,9 +27,9 @@ enum TokenizerFiles {
 
     /// The merges of `merges.txt`, ranked by line order, as a table over `vocabulary` ids.
     ///
-    /// A first line starting with `#version` is skipped, as are empty lines at the end of the
-    /// file; every other line must be `left right`, and `left`, `right` and `leftright` must all
-    /// be in the vocabulary (`tokenizers` refuses such files too).
+    /// Lines starting with `#version` are skipped (anywhere, as `tokenizers` does), and so are
+    /// empty lines at the end of the file; every other line must be `left right`, and `left`,
+    /// `right` and `leftright` must all be in the vocabulary (`tokenizers` refuses such files too).
     static func readMerges(at url: URL, vocabulary: [String: Int]) throws(TokenizerError) -> MergeTable {
         let data = try read(url)
         guard String(data: data, encoding: .utf8) != nil else {
@@ -63,7 +63,8 @@ enum TokenizerFiles {
         for (offset, range) in lines.enumerated() {
             let lineNumber = offset + 1
             let line = UnsafeBufferPointer(rebasing: bytes[range])
-            if offset == 0 && line.starts(with: "#version".utf8) { continue }
+            // `tokenizers` skips such a header line wherever it appears.
+            if line.starts(with: "#version".utf8) { continue }
             let space = line.firstIndex(of: UInt8(ascii: " ")) ?? 0
             guard space > 0, space < line.count - 1, !line[(space + 1)...].contains(UInt8(ascii: " ")) else {
                 throw .malformedMerge(path: path, line: lineNumber, text: String(decoding: line, as: UTF8.self))
