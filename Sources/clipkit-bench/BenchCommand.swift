@@ -10,5 +10,6 @@ struct BenchCommand: AsyncParsableCommand {
         subcommands: [
             ParityCommand.self,
             PreprocessBenchmark.self,
+            TokenizeBenchmark.self,
         ])
 }
