@@ -74,6 +74,18 @@ func maxAbsDifference(_ tensor: Tensor, _ reference: [[Float]]) -> Float {
         #expect(probabilityError < 1e-5, "probabilities differ by \(probabilityError)")
     }
 
+    /// Text to embedding through clipkit's own tokenizer: the ids are transformers' ids, so the
+    /// features match as above.
+    @Test func tokenizerFeedsTheModelTheReferenceIDs() throws {
+        let golden = try ModelGolden.load("tiny-clip")
+        let tokenizer = try CLIPTokenizer(directory: Fixtures.url("models/tiny-clip"))
+        let ids = golden.texts.map(tokenizer.encode)
+        #expect(ids == golden.token_ids)
+        let model = try CLIPModel(directory: Fixtures.url("models/tiny-clip"))
+        let text = try model.textEmbeddings(tokenIDs: ids)
+        #expect(maxAbsDifference(text, golden.text_features) < 1e-5)
+    }
+
     /// Padding-free batches give each text the same embedding as running it alone.
     @Test func batchCompositionDoesNotChangeEmbeddings() throws {
         let golden = try ModelGolden.load("tiny-clip")
