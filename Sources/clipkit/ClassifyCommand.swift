@@ -45,6 +45,7 @@ struct ClassifyCommand: AsyncParsableCommand {
         guard !labels.isEmpty || labelsFile != nil else {
             throw ValidationError("give at least one --label or a --labels-file")
         }
+        _ = try candidateLabels()
     }
 
     /// Labels from --label then --labels-file, checked (none empty, no duplicates).
@@ -70,8 +71,9 @@ struct ClassifyCommand: AsyncParsableCommand {
 
         let files = InputEnumerator(recursive: inputOptions.recursive).inputs(for: paths)
         let bar = ProgressBar()
-        let results = classifier.classifications(of: files.map(\.imageInput),
-                                                 options: modelOptions.batchOptions(progress: bar.update))
+        let batchOptions = modelOptions.batchOptions(progress: bar.update)
+        let results = classifier.classifications(of: files.map { $0.imageInput(options: batchOptions.decoding) },
+                                                 options: batchOptions)
         let sink = try OutputSink(path: output)
         var writer = makeClassificationWriter(format, sink: sink, topK: topK)
         try writer.begin(labels: labels)
@@ -84,12 +86,12 @@ struct ClassifyCommand: AsyncParsableCommand {
             if let message = record.errorMessage {
                 failed += 1
                 if inputOptions.strict {
-                    strictFailure = CLIError("cannot read \(record.input.path): \(message)")
+                    strictFailure = CLIError(message)
                     break
                 }
                 if format == .csv {
                     bar.clear()
-                    Console.warn("cannot read \(record.input.path): \(message)")
+                    Console.warn(message)
                 }
             } else {
                 classified += 1

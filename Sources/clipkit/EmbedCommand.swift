@@ -57,7 +57,9 @@ struct EmbedCommand: AsyncParsableCommand {
         var embedded = texts.count
         var failed = 0
         var strictFailure: CLIError?
-        for await item in pipeline.imageEmbeddings(of: files.map(\.imageInput), options: modelOptions.batchOptions(progress: bar.update)) {
+        let batchOptions = modelOptions.batchOptions(progress: bar.update)
+        let inputs = files.map { $0.imageInput(options: batchOptions.decoding) }
+        for await item in pipeline.imageEmbeddings(of: inputs, options: batchOptions) {
             let path = files[item.index].path
             switch item.result {
             case .success(let embedding):
@@ -67,10 +69,10 @@ struct EmbedCommand: AsyncParsableCommand {
                 failed += 1
                 try writer.writeFailure(path: path, message: describe(error))
                 if inputOptions.strict {
-                    strictFailure = CLIError("cannot read \(path): \(describe(error))")
+                    strictFailure = CLIError(describe(error))
                 } else if format == .npy {
                     bar.clear()
-                    Console.warn("cannot read \(path): \(describe(error))")
+                    Console.warn(describe(error))
                 }
             }
             if strictFailure != nil { break }

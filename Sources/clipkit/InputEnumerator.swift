@@ -10,12 +10,21 @@ struct InputFile: Sendable {
     /// Why the path cannot be used, when that is known before decoding (e.g. it does not exist).
     let problem: String?
 
-    /// The input for the batch run.
-    var imageInput: ImageInput {
+    /// The input for the batch run. Errors name the path as the user wrote it.
+    func imageInput(options: ImageDecodingOptions) -> ImageInput {
+        let path = self.path
         if let problem {
-            return .loader(name: path) { throw CLIError(problem) }
+            return .loader(name: path) { throw CLIError("\(path): \(problem)") }
         }
-        return .file(URL(fileURLWithPath: path))
+        return .loader(name: path) {
+            let data: Data
+            do {
+                data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
+            } catch {
+                throw CLIError("\(path): cannot read file (\(describe(error)))")
+            }
+            return try ImageDecoder.decode(data, name: path, options: options)
+        }
     }
 }
 
