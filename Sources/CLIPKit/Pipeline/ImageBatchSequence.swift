@@ -1,0 +1,162 @@
+import Foundation
+
+/// Results of running many images through a pipeline, delivered in input order as each batch
+/// finishes.
+///
+/// The run is pulled by the consumer: iterating asks for the next batch, and while that batch
+/// runs through the vision tower the batch after it is decoded and preprocessed (with up to
+/// ``BatchOptions/decodingConcurrency`` images at once). So at most two batches of pixels are in
+/// memory however many inputs there are, and a consumer that stops iterating stops the work.
+/// An input that cannot be read fails alone; the others carry on. Cancelling the iterating task
+/// ends the sequence.
+public struct ImageBatchSequence<Value: Sendable>: AsyncSequence, Sendable {
+    public typealias Element = BatchItem<Value>
+    public typealias Failure = Never
+
+    let inputs: [ImageInput]
+    let pipeline: CLIPPipeline
+    let options: BatchOptions
+    /// Turns the normalised embeddings of a batch's readable images [rows, embeddingSize] into
+    /// one value per row.
+    let transform: @Sendable (Tensor) throws -> [Value]
+
+    init(inputs: [ImageInput], pipeline: CLIPPipeline, options: BatchOptions,
+         transform: @escaping @Sendable (Tensor) throws -> [Value]) {
+        self.inputs = inputs
+        self.pipeline = pipeline
+        self.options = options
+        self.transform = transform
+    }
+
+    /// Number of inputs (and of results the sequence delivers).
+    public var count: Int { inputs.count }
+
+    public func makeAsyncIterator() -> Iterator { Iterator(sequence: self) }
+
+    /// Iterates the results; see ``ImageBatchSequence``.
+    public struct Iterator: AsyncIteratorProtocol {
+        let sequence: ImageBatchSequence
+        var nextStart = 0
+        var pending: Task<PreparedBatch, Never>?
+        var ready: [BatchItem<Value>] = []
+        var readyIndex = 0
+        var completed = 0
+        var failed = 0
+        let clock = ContinuousClock()
+        var startedAt: ContinuousClock.Instant?
+
+        init(sequence: ImageBatchSequence) {
+            self.sequence = sequence
+        }
+
+        public mutating func next() async -> BatchItem<Value>? {
+            if readyIndex < ready.count {
+                defer { readyIndex += 1 }
+                return ready[readyIndex]
+            }
+            if Task.isCancelled {
+                pending?.cancel()
+                pending = nil
+                return nil
+            }
+            if startedAt == nil {
+                startedAt = clock.now
+                pending = prepareNext()
+            }
+            guard let current = pending else { return nil }
+            let batch = await current.value
+            pending = prepareNext()  // decode the following batch while this one runs
+            let sequence = self.sequence
+            let outcomes = await Task { sequence.run(batch) }.value
+            ready = outcomes
+            readyIndex = 1
+            completed += outcomes.count
+            failed += outcomes.count(where: { $0.error != nil })
+            if let progress = sequence.options.progress, let startedAt {
+                progress(BatchProgress(completed: completed, failed: failed, total: sequence.count,
+                                       elapsed: clock.now - startedAt))
+            }
+            return outcomes.first
+        }
+
+        private mutating func prepareNext() -> Task<PreparedBatch, Never>? {
+            guard nextStart < sequence.inputs.count else { return nil }
+            let start = nextStart
+            let end = Swift.min(sequence.inputs.count, start + Swift.max(1, sequence.options.batchSize))
+            nextStart = end
+            let sequence = self.sequence
+            return Task { await sequence.prepare(start..<end) }
+        }
+    }
+
+    /// A batch decoded and preprocessed: the pixels of its readable images packed in order, and
+    /// the reason for each input that could not be read.
+    struct PreparedBatch: Sendable {
+        let range: Range<Int>
+        /// [readable.count, channels, height, width]
+        let pixels: Tensor
+        /// Input indices of the images in `pixels`, ascending.
+        let readable: [Int]
+        let failures: [Int: any Error]
+    }
+
+    func prepare(_ range: Range<Int>) async -> PreparedBatch {
+        let preprocessor = pipeline.preprocessor
+        let decoding = options.decoding
+        let shape = preprocessor.outputShape
+        let imageSize = shape.channels * shape.height * shape.width
+        var images = [Int: [Float]]()
+        var failures = [Int: any Error]()
+        await withTaskGroup(of: (Int, Result<[Float], any Error>).self) { group in
+            var offsets = range.indices.makeIterator()
+            func addNext() -> Bool {
+                guard let index = offsets.next() else { return false }
+                let input = inputs[index]
+                group.addTask {
+                    if Task.isCancelled { return (index, .failure(CancellationError())) }
+                    do {
+                        let image = try await input.decoded(options: decoding)
+                        var pixels = [Float](repeating: 0, count: imageSize)
+                        pixels.withUnsafeMutableBufferPointer { preprocessor.preprocess(image, into: $0) }
+                        return (index, .success(pixels))
+                    } catch {
+                        return (index, .failure(error))
+                    }
+                }
+                return true
+            }
+            for _ in 0..<Swift.max(1, options.decodingConcurrency) where !addNext() { break }
+            while let (index, result) = await group.next() {
+                switch result {
+                case .success(let pixels): images[index] = pixels
+                case .failure(let error): failures[index] = error
+                }
+                _ = addNext()
+            }
+        }
+        let readable = range.filter { images[$0] != nil }
+        var scalars = [Float]()
+        scalars.reserveCapacity(readable.count * imageSize)
+        for index in readable { scalars += images[index] ?? [] }
+        let pixels = Tensor(shape: [readable.count, shape.channels, shape.height, shape.width], scalars: scalars)
+            ?? Tensor(zeros: [0, shape.channels, shape.height, shape.width])
+        return PreparedBatch(range: range, pixels: pixels, readable: readable, failures: failures)
+    }
+
+    func run(_ batch: PreparedBatch) -> [BatchItem<Value>] {
+        var values = [Int: Result<Value, any Error>]()
+        if !batch.readable.isEmpty {
+            do {
+                let embeddings = try pipeline.imageEmbeddings(pixels: batch.pixels)
+                let outputs = try transform(embeddings)
+                for (index, value) in zip(batch.readable, outputs) { values[index] = .success(value) }
+            } catch {
+                for index in batch.readable { values[index] = .failure(error) }
+            }
+        }
+        return batch.range.map { index in
+            let result = values[index] ?? .failure(batch.failures[index] ?? CancellationError())
+            return BatchItem(index: index, input: inputs[index], result: result)
+        }
+    }
+}

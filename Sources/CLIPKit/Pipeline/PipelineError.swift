@@ -1,0 +1,14 @@
+import Foundation
+
+/// Why a pipeline could not be assembled or an input could not be prepared for it.
+public enum PipelineError: LocalizedError, Equatable, Sendable {
+    /// The preprocessor makes tensors of another shape than the vision tower reads.
+    case incompatiblePreprocessor(expected: [Int], actual: [Int])
+
+    public var errorDescription: String? {
+        switch self {
+        case .incompatiblePreprocessor(let expected, let actual):
+            return "the preprocessor makes images of shape \(actual) but the model reads \(expected) (check crop_size in preprocessor_config.json against image_size in config.json)"
+        }
+    }
+}

@@ -1,0 +1,13 @@
+/// One candidate label and its probability for an image.
+public struct LabelScore: Sendable, Hashable, Codable {
+    /// The label as given (not the prompt built from it).
+    public let label: String
+    /// Softmax probability over all candidate labels, in [0, 1].
+    public let score: Float
+
+    /// Pairs a label with its score.
+    public init(label: String, score: Float) {
+        self.label = label
+        self.score = score
+    }
+}

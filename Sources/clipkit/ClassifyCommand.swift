@@ -1,0 +1,106 @@
+import ArgumentParser
+import CLIPKit
+import Foundation
+
+/// `clipkit classify`: zero-shot classification of image files against candidate labels.
+struct ClassifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "classify",
+        abstract: "Classify images against candidate labels (zero-shot).",
+        discussion: """
+            Each PATH is an image file or a directory; a directory means its files sorted by name, \
+            hidden files skipped, subdirectories only with --recursive. Formats are detected by content. \
+            Inputs that cannot be read are reported in the output and counted in the summary on standard \
+            error; the exit status is still 0 unless --strict is given.
+            """)
+
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var inputOptions: InputOptions
+
+    @Option(name: .customLong("label"), help: ArgumentHelp("A candidate label (repeatable).", valueName: "text"))
+    var labels: [String] = []
+
+    @Option(help: ArgumentHelp("UTF-8 file with one label per line; blank lines and lines starting with # are ignored.", valueName: "file"))
+    var labelsFile: String?
+
+    @Option(help: "Prompt template; {} is replaced by each label, e.g. \"This is a photo of {}.\"")
+    var template = "{}"
+
+    @Option(help: "List only the K best labels per image in json/jsonl scores.")
+    var topK: Int?
+
+    @Option(help: "Output format.")
+    var format: ClassificationFormat = .table
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write the results to this file instead of standard output.", valueName: "file"))
+    var output: String?
+
+    @Argument(help: ArgumentHelp("Image files or directories.", valueName: "path"))
+    var paths: [String]
+
+    func validate() throws {
+        guard !paths.isEmpty else { throw ValidationError("give at least one image file or directory") }
+        if let topK, topK < 1 { throw ValidationError("--top-k must be at least 1") }
+        guard template.contains("{}") else { throw ValidationError("--template must contain {} where the label goes") }
+        guard !labels.isEmpty || labelsFile != nil else {
+            throw ValidationError("give at least one --label or a --labels-file")
+        }
+        _ = try candidateLabels()
+    }
+
+    /// Labels from --label then --labels-file, checked (none empty, no duplicates).
+    func candidateLabels() throws -> [String] {
+        var all = labels
+        if let labelsFile { all += try LabelsFile.labels(atPath: labelsFile) }
+        do {
+            try ZeroShotClassifier.validate(labels: all, template: template)
+        } catch let error as ClassifierError {
+            if error == .noLabels, let labelsFile { throw ValidationError("no labels in \(labelsFile)") }
+            throw ValidationError(describe(error))
+        }
+        return all
+    }
+
+    func run() async throws {
+        let labels = try candidateLabels()
+        let pipeline = try await modelOptions.loadPipeline()
+        let classifier = try ZeroShotClassifier(pipeline: pipeline, labels: labels, template: template)
+        for label in classifier.truncatedLabels {
+            Console.warn("the prompt for label '\(label)' is longer than \(CLIPTokenizer.contextLength) tokens; truncated as CLIP's tokenizer does")
+        }
+
+        let files = InputEnumerator(recursive: inputOptions.recursive).inputs(for: paths)
+        let bar = ProgressBar()
+        let batchOptions = modelOptions.batchOptions(progress: bar.update)
+        let results = classifier.classifications(of: files.map { $0.imageInput(options: batchOptions.decoding) },
+                                                 options: batchOptions)
+        let sink = try OutputSink(path: output)
+        var writer = makeClassificationWriter(format, sink: sink, topK: topK)
+        try writer.begin(labels: labels)
+        var classified = 0
+        var failed = 0
+        var strictFailure: CLIError?
+        for await item in results {
+            let record = ClassificationRecord(input: files[item.index], result: item.result)
+            try writer.write(record)
+            if let message = record.errorMessage {
+                failed += 1
+                if inputOptions.strict {
+                    strictFailure = CLIError(message)
+                    break
+                }
+                if format == .csv {
+                    bar.clear()
+                    Console.warn(message)
+                }
+            } else {
+                classified += 1
+            }
+        }
+        bar.clear()
+        try writer.finish()
+        try sink.close()
+        Console.writeError("classified \(classified), failed \(failed)\n")
+        if let strictFailure { throw strictFailure }
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import CLIPKit
+
+@Suite("Batch runs")
+struct BatchSequenceTests {
+    struct Unreadable: Error, Equatable { let index: Int }
+
+    /// A thread-safe counter shared with the loaders.
+    final class Counter: Sendable {
+        let value = Mutex(0)
+        func increment() { value.withLock { $0 += 1 } }
+        var current: Int { value.withLock { $0 } }
+    }
+
+    func classifier() throws -> ZeroShotClassifier {
+        let pipeline = try #require(ZeroShotClassifierTests.pipeline, "the tiny model folder must load")
+        return try ZeroShotClassifier(pipeline: pipeline, labels: ["cat", "dog", "bird"])
+    }
+
+    /// Inputs whose loaders count how many were started; every 5th fails, and loaders sleep a
+    /// little at random so completions arrive out of order.
+    static func inputs(count: Int, started: Counter? = nil) -> [ImageInput] {
+        (0..<count).map { i in
+            .loader(name: "image-\(i)") {
+                started?.increment()
+                try await Task.sleep(for: .milliseconds((i * 7919) % 5))
+                if i % 5 == 3 { throw Unreadable(index: i) }
+                return ZeroShotClassifierTests.image(width: 10 + i % 7, height: 12, seed: i)
+            }
+        }
+    }
+
+    @Test func resultsArriveInInputOrderAndFailuresStayAlone() async throws {
+        let classifier = try classifier()
+        let inputs = Self.inputs(count: 23)
+        var seen = [Int]()
+        for await item in classifier.classifications(of: inputs, options: BatchOptions(batchSize: 4, decodingConcurrency: 3)) {
+            seen.append(item.index)
+            #expect(item.input.name == "image-\(item.index)")
+            if item.index % 5 == 3 {
+                #expect(item.error as? Unreadable == Unreadable(index: item.index))
+            } else {
+                let value = try #require(item.value)
+                let expected = try classifier.classify(ZeroShotClassifierTests.image(width: 10 + item.index % 7, height: 12, seed: item.index))
+                #expect(value.scores.map { $0.label } == expected.scores.map { $0.label })
+                #expect(zip(value.scores, expected.scores).allSatisfy { abs($0.score - $1.score) < 1e-5 })
+            }
+        }
+        #expect(seen == Array(0..<23))
+    }
+
+    @Test func atMostTwoBatchesAreInFlight() async throws {
+        let classifier = try classifier()
+        let started = Counter()
+        let batchSize = 3
+        var received = 0
+        for await item in classifier.classifications(of: Self.inputs(count: 20, started: started),
+                                                     options: BatchOptions(batchSize: batchSize, decodingConcurrency: 8)) {
+            let batch = item.index / batchSize
+            let count = started.current
+            #expect(count <= (batch + 2) * batchSize, "input \(item.index): \(count) loads started")
+            received += 1
+            try await Task.sleep(for: .milliseconds(2))  // a slow consumer must not let decoding run ahead
+        }
+        #expect(received == 20)
+    }
+
+    @Test func progressIsReportedPerBatch() async throws {
+        let classifier = try classifier()
+        let reports = Mutex([BatchProgress]())
+        let options = BatchOptions(batchSize: 4, progress: { p in reports.withLock { $0.append(p) } })
+        for await _ in classifier.classifications(of: Self.inputs(count: 10), options: options) {}
+        let all = reports.withLock { $0 }
+        #expect(all.map(\.completed) == [4, 8, 10])
+        #expect(all.map(\.failed) == [1, 1, 2])  // inputs 3 and 8 fail
+        #expect(all.allSatisfy { $0.total == 10 })
+    }
+
+    @Test func emptyInputEndsAtOnce() async throws {
+        var count = 0
+        for await _ in try classifier().classifications(of: []) { count += 1 }
+        #expect(count == 0)
+    }
+
+    @Test func embeddingsStreamInOrder() async throws {
+        let pipeline = try #require(ZeroShotClassifierTests.pipeline)
+        var rows = [Int]()
+        for await item in pipeline.imageEmbeddings(of: Self.inputs(count: 7), options: BatchOptions(batchSize: 2)) {
+            rows.append(item.index)
+            if let embedding = item.value {
+                #expect(embedding.count == pipeline.embeddingSize)
+                #expect(abs(embedding.reduce(0) { $0 + $1 * $1 } - 1) < 1e-5)
+            }
+        }
+        #expect(rows == Array(0..<7))
+    }
+}
