@@ -27,7 +27,7 @@ struct BatchSequenceTests {
                 started?.increment()
                 try await Task.sleep(for: .milliseconds((i * 7919) % 5))
                 if i % 5 == 3 { throw Unreadable(index: i) }
-                return ZeroShotClassifierTests.image(width: 10 + i % 7, height: 12, seed: i)
+                return try ZeroShotClassifierTests.image(width: 10 + i % 7, height: 12, seed: i)
             }
         }
     }

@@ -11,10 +11,10 @@ struct ZeroShotClassifierTests {
     }
 
     /// A deterministic RGB test image.
-    static func image(width: Int, height: Int, seed: Int) -> DecodedImage {
+    static func image(width: Int, height: Int, seed: Int) throws -> DecodedImage {
         var pixels = [UInt8](repeating: 0, count: width * height * 3)
         for i in pixels.indices { pixels[i] = UInt8((i * 37 + seed * 101 + (i / 3) % width * 5) % 256) }
-        return DecodedImage(width: width, height: height, pixels: pixels, format: .png, sourceMode: "RGB")
+        return try #require(DecodedImage(width: width, height: height, pixels: pixels, format: .png, sourceMode: "RGB"))
     }
 
     @Test("label and template checks", arguments: [
@@ -52,7 +52,7 @@ struct ZeroShotClassifierTests {
         let pipeline = try pipeline()
         let labels = ["a photo of a cat", "a photo of a dog", "a bird"]
         let classifier = try ZeroShotClassifier(pipeline: pipeline, labels: labels)
-        let images = [Self.image(width: 40, height: 30, seed: 1), Self.image(width: 17, height: 50, seed: 2)]
+        let images = try [Self.image(width: 40, height: 30, seed: 1), Self.image(width: 17, height: 50, seed: 2)]
         let pixels = pipeline.pixels(for: images)
         let results = try classifier.classify(pixels: pixels)
         let texts = try pipeline.model.textEmbeddings(tokenIDs: labels.map { pipeline.tokenizer.encode($0) })

@@ -7,7 +7,7 @@ extension CLIPPipeline {
 
     /// Tokenizes `text` as CLIP does, reporting whether it was truncated to the context length.
     public func tokenize(_ text: String) -> TokenizedText {
-        let (ids, truncated) = tokenizer.encodeWithTruncationFlag(text)
+        let (ids, truncated) = tokenizer.encodeReportingTruncation(text)
         return TokenizedText(ids: ids, isTruncated: truncated)
     }
 

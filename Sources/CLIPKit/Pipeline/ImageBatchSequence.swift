@@ -116,8 +116,14 @@ public struct ImageBatchSequence<Value: Sendable>: AsyncSequence, Sendable {
                     if Task.isCancelled { return (index, .failure(CancellationError())) }
                     do {
                         let image = try await input.decoded(options: decoding)
+                        let actual = preprocessor.outputShape(for: image)
+                        guard actual == shape else {
+                            throw PipelineError.unexpectedImageShape(
+                                name: input.name, expected: [shape.channels, shape.height, shape.width],
+                                actual: [actual.channels, actual.height, actual.width])
+                        }
                         var pixels = [Float](repeating: 0, count: imageSize)
-                        pixels.withUnsafeMutableBufferPointer { preprocessor.preprocess(image, into: $0) }
+                        pixels.withUnsafeMutableBufferPointer { _ = preprocessor.preprocess(image, into: $0) }
                         return (index, .success(pixels))
                     } catch {
                         return (index, .failure(error))

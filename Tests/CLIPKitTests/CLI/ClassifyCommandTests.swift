@@ -78,7 +78,7 @@ struct ClassifyCommandTests {
         #expect(rows.first == #"path,label,score,cat,dog,"a photo, with ""quotes""""#)
         #expect(rows.count == 6)
         for row in rows.dropFirst().prefix(3) {
-            let fields = row.split(separator: ",", omittingEmptySubsequences: false)
+            let fields = csvFields(row)
             #expect(fields.count == 6)
             let perLabel = fields[3...].compactMap { Double($0) }
             #expect(perLabel.count == 3 && abs(perLabel.reduce(0, +) - 1) < 1e-5)
@@ -196,4 +196,30 @@ struct ClassifyCommandTests {
         #expect(record["error"] == nil)
         #expect(out.stderr == "classified 1, failed 0\n")
     }
+}
+
+/// Splits one RFC 4180 record into its fields (quoted fields may hold commas and `""`).
+func csvFields(_ record: String) -> [String] {
+    var fields: [String] = []
+    var field = ""
+    var quoted = false
+    var iterator = record.makeIterator()
+    var pending: Character? = nil
+    while let c = pending ?? iterator.next() {
+        pending = nil
+        if quoted {
+            if c == "\"" {
+                if let next = iterator.next() {
+                    if next == "\"" { field.append("\"") } else { quoted = false; pending = next }
+                } else { quoted = false }
+            } else { field.append(c) }
+        } else if c == "\"" {
+            quoted = true
+        } else if c == "," {
+            fields.append(field)
+            field = ""
+        } else { field.append(c) }
+    }
+    fields.append(field)
+    return fields
 }
