@@ -52,6 +52,12 @@ struct FileDownloader: Sendable {
         if FileManager.default.fileExists(atPath: item.blob.path) { return }
 
         let partialURL = URL(fileURLWithPath: item.blob.path + ".incomplete")
+        do {
+            try FileManager.default.createDirectory(
+                at: item.blob.deletingLastPathComponent(), withIntermediateDirectories: true)
+        } catch {
+            throw HubError.cacheIO(path: item.blob.deletingLastPathComponent().path, reason: error.localizedDescription)
+        }
         let partial = try PartialFile(partialURL)
         defer { partial.close() }
         if let expected = item.expectedSize, partial.size > expected { try partial.truncate() }

@@ -66,42 +66,34 @@ struct SHA256: Sendable {
 
     /// Runs the compression function over whole 64-byte blocks.
     private mutating func compress(blocks: UnsafeRawBufferPointer) {
-        var w = (
-            UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0),
-            UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0), UInt32(0))
         var (h0, h1, h2, h3, h4, h5, h6, h7) = state
-        withUnsafeMutableBytes(of: &w) { wBytes in
-            let schedule = wBytes.bindMemory(to: UInt32.self)
-            var block = 0
-            while block + 64 <= blocks.count {
-                for t in 0..<16 {
-                    schedule[t] = UInt32(bigEndian: blocks.loadUnaligned(
-                        fromByteOffset: block + 4 * t, as: UInt32.self))
-                }
-                var a = h0, b = h1, c = h2, d = h3, e = h4, f = h5, g = h6, h = h7
-                for t in 0..<64 {
-                    let word: UInt32
-                    if t < 16 {
-                        word = schedule[t]
-                    } else {
-                        let w15 = schedule[(t - 15) & 15], w2 = schedule[(t - 2) & 15]
+        sha256RoundConstants.withUnsafeBufferPointer { k in
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+                var block = 0
+                while block + 64 <= blocks.count {
+                    for t in 0..<16 {
+                        w[t] = UInt32(bigEndian: blocks.loadUnaligned(fromByteOffset: block &+ 4 &* t, as: UInt32.self))
+                    }
+                    for t in 16..<64 {
+                        let w15 = w[t &- 15], w2 = w[t &- 2]
                         let s0 = rotr(w15, 7) ^ rotr(w15, 18) ^ (w15 >> 3)
                         let s1 = rotr(w2, 17) ^ rotr(w2, 19) ^ (w2 >> 10)
-                        word = schedule[t & 15] &+ s0 &+ schedule[(t - 7) & 15] &+ s1
-                        schedule[t & 15] = word
+                        w[t] = w[t &- 16] &+ s0 &+ w[t &- 7] &+ s1
                     }
-                    let bigS1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
-                    let choose = (e & f) ^ (~e & g)
-                    let t1 = h &+ bigS1 &+ choose &+ sha256RoundConstants[t] &+ word
-                    let bigS0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
-                    let majority = (a & b) ^ (a & c) ^ (b & c)
-                    let t2 = bigS0 &+ majority
-                    h = g; g = f; f = e; e = d &+ t1
-                    d = c; c = b; b = a; a = t1 &+ t2
+                    var a = h0, b = h1, c = h2, d = h3, e = h4, f = h5, g = h6, h = h7
+                    for t in 0..<64 {
+                        let bigS1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
+                        let choose = (e & f) ^ (~e & g)
+                        let t1 = h &+ bigS1 &+ choose &+ k[t] &+ w[t]
+                        let bigS0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
+                        let majority = (a & b) ^ (a & c) ^ (b & c)
+                        h = g; g = f; f = e; e = d &+ t1
+                        d = c; c = b; b = a; a = t1 &+ bigS0 &+ majority
+                    }
+                    h0 &+= a; h1 &+= b; h2 &+= c; h3 &+= d
+                    h4 &+= e; h5 &+= f; h6 &+= g; h7 &+= h
+                    block &+= 64
                 }
-                h0 &+= a; h1 &+= b; h2 &+= c; h3 &+= d
-                h4 &+= e; h5 &+= f; h6 &+= g; h7 &+= h
-                block += 64
             }
         }
         state = (h0, h1, h2, h3, h4, h5, h6, h7)
