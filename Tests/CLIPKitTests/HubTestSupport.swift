@@ -79,3 +79,44 @@ struct HubSandbox {
         try? FileManager.default.removeItem(at: home)
     }
 }
+
+/// Runs a program to completion with its output captured in files (a pipe could fill up and
+/// block it), for at most `timeout` seconds.
+enum ChildProcess {
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func run(_ executable: URL, _ arguments: [String], environment: [String: String],
+                    timeout: Double = 60) async throws -> Result {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("clipkit-child-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let outURL = scratch.appendingPathComponent("out"), errURL = scratch.appendingPathComponent("err")
+        try Data().write(to: outURL)
+        try Data().write(to: errURL)
+        let output = try FileHandle(forWritingTo: outURL), errors = try FileHandle(forWritingTo: errURL)
+        defer { try? output.close(); try? errors.close() }
+
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.environment = environment
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline {
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        if process.isRunning {
+            process.terminate()
+            throw StandInError("\(executable.lastPathComponent) did not finish in \(timeout) s")
+        }
+        return Result(status: process.terminationStatus,
+                      stdout: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
+                      stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+    }
+}

@@ -6,5 +6,5 @@ struct CLIPKitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clipkit",
         abstract: "Zero-shot image classification with CLIP.",
-        subcommands: [])
+        subcommands: [DownloadCommand.self])
 }
