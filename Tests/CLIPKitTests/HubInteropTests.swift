@@ -51,6 +51,34 @@ struct HubInteropTests {
     }
 }
 
+extension HubInteropTests {
+    @Test func swiftWaitsForALockHeldByPython() async throws {
+        let box = try HubSandbox()
+        defer { box.cleanUp() }
+        let lock = box.cache.appendingPathComponent(".locks/models--testorg--model/\(HubSandbox.weightsSHA).lock")
+        let marker = box.home.appendingPathComponent("locked")
+        // huggingface_hub takes this lock through filelock.FileLock (flock) while downloading.
+        let script = """
+            import os, sys, time
+            from filelock import FileLock
+            os.makedirs(os.path.dirname(sys.argv[1]), exist_ok=True)
+            with FileLock(sys.argv[1]):
+                open(sys.argv[2], "w").close()
+                time.sleep(2)
+            """
+        async let python = PythonHub.run(script, arguments: [lock.path, marker.path], environment: [:])
+        for _ in 0..<600 where !FileManager.default.fileExists(atPath: marker.path) {
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        #expect(FileManager.default.fileExists(atPath: marker.path), "python never took the lock")
+        let started = Date()
+        _ = try await box.client().snapshot(of: "testorg/model")
+        let waited = Date().timeIntervalSince(started)
+        _ = try await python
+        #expect(waited >= 1.0, "the download did not wait for Python's lock (\(waited) s)")
+    }
+}
+
 /// Runs Python with huggingface_hub: `/work/venv/bin/python` when present, else `python3`.
 enum PythonHub {
     static let interpreter: String = {

@@ -20,7 +20,7 @@ final class FileLock: @unchecked Sendable {
         } catch {
             throw HubError.cacheIO(path: url.deletingLastPathComponent().path, reason: error.localizedDescription)
         }
-        let descriptor = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        let descriptor = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o664)
         guard descriptor >= 0 else {
             throw HubError.cacheIO(path: url.path, reason: String(cString: strerror(errno)))
         }

@@ -93,6 +93,10 @@ public struct HubClient: Sendable {
             }
             completed += metadata.size ?? 0
             try cache.link(repo, commit: info.commit, file: file, etag: metadata.etag)
+            // Also reported for a blob another repository or process already had.
+            let size = metadata.size ?? 0
+            progress?(DownloadProgress(file: file, fileBytes: size, fileTotal: metadata.size,
+                                       completedBytes: completed, totalBytes: total))
         }
         try cache.writeRef(repo, commit: info.commit)
         return cache.snapshotFolder(repo, commit: info.commit)
@@ -152,7 +156,12 @@ public struct HubClient: Sendable {
 
     private func metadata(_ repo: RepoID, commit: String, file: String, endpoint: URL) async throws -> FileMetadata {
         let url = try Self.url(endpoint, "\(repo.id)/resolve/\(commit)/\(Self.escape(file, keepSlash: true))")
-        let (head, body) = try await metadataRequest(url, method: "HEAD")
+        let head: HTTPHead, body: Data
+        do {
+            (head, body) = try await metadataRequest(url, method: "HEAD")
+        } catch let error as TransportError {
+            throw HubError.network(url: url.absoluteString, reason: error.reason)
+        }
         let location: URL
         if head.isRedirect {
             guard let target = head.header("Location"), let resolved = URL(string: target, relativeTo: head.url) else {
