@@ -1,5 +1,17 @@
 // Downloads follow huggingface_hub 2.4's protocol (`file_download.py`, `hf_api.py`); see
 // REFERENCE.md "Hugging Face Hub file protocol". HTTP is URLSession: see HubHTTP.swift for why.
+//
+// Deliberate differences from huggingface_hub 2.4 (each pinned by a test in HubClientTests):
+// - Cache first: a complete snapshot for `refs/<revision>` is used without asking the Hub whether
+//   the branch moved (Python sends a HEAD per file every time). `secondRunMakesNoRequest`.
+// - A partial download is `blobs/<etag>.incomplete`, resumed with Range by the next run; Python
+//   uses a per-process `<etag>.<random>.incomplete` and starts over. `resumesAPartialFileLeftByAnEarlierRun`.
+// - Large files are checked against the sha256 in `X-Linked-Etag`; Python does not check.
+//   `checksumMismatchLeavesNoCorruptBlob`.
+// - `refs/<revision>` is written after every file is linked, not before the first download, so
+//   the ref never points at an incomplete snapshot. `checksumMismatchLeavesNoCorruptBlob`.
+// - No `.no_exist/` markers are written, and Xet transfers are not used (plain HTTP, as Python
+//   does without `hf_xet`).
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
