@@ -4,7 +4,7 @@ import Testing
 
 @Suite("Zero-shot classifier")
 struct ZeroShotClassifierTests {
-    static let pipeline: CLIPPipeline? = try? CLIPPipeline(directory: TinyModelFolder.url)
+    static let pipeline: CLIPPipeline? = try? CLIPPipeline(directory: Fixtures.url("models/tiny-clip"))
 
     func pipeline() throws -> CLIPPipeline {
         try #require(Self.pipeline, "the tiny model folder must load")
@@ -101,7 +101,7 @@ struct ZeroShotClassifierTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         for name in ["config.json", "model.safetensors", "vocab.json", "merges.txt"] {
             try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent(name),
-                                                       withDestinationURL: TinyModelFolder.url.appendingPathComponent(name))
+                                                       withDestinationURL: Fixtures.url("models/tiny-clip").appendingPathComponent(name))
         }
         try #"{"size": {"shortest_edge": 32}, "crop_size": {"height": 32, "width": 32}}"#
             .write(to: folder.appendingPathComponent("preprocessor_config.json"), atomically: true, encoding: .utf8)

@@ -23,7 +23,7 @@ enum CLIRunner {
     }()
 
     /// The tiny model folder, as a --model argument.
-    static var model: String { TinyModelFolder.url.path }
+    static var model: String { Fixtures.url("models/tiny-clip").path }
 
     /// Runs `clipkit arguments...` with `Tests/Fixtures/cli` as the working directory, so paths
     /// in outputs are short and stable.
