@@ -23,6 +23,35 @@ struct HubDownloadCommandTests {
         #expect(box.server.requests.isEmpty)
     }
 
+    /// The "done when": `clipkit download` fills the cache from the Hub, then
+    /// `HF_HUB_OFFLINE=1 clipkit classify --model testorg/tiny-clip …` runs from it without a
+    /// single request.
+    @Test func classifyByHubIDWorksOfflineAfterDownload() async throws {
+        let tiny = Fixtures.url("models/tiny-clip")
+        var files: [String: [UInt8]] = [:]
+        for name in ["config.json", "model.safetensors", "vocab.json", "merges.txt", "preprocessor_config.json"] {
+            files[name] = Array(try Data(contentsOf: tiny.appendingPathComponent(name)))
+        }
+        let box = try HubSandbox { repo in
+            repo = HubStandIn.Repo(id: "testorg/tiny-clip", commit: HubSandbox.commit, files: files,
+                                   large: ["model.safetensors"])
+        }
+        defer { box.cleanUp() }
+        let binary = try #require(ClipkitBinary.url)
+        let download = try await ClipkitBinary.run(binary, ["download", "testorg/tiny-clip"], environment: box.environment())
+        #expect(download.status == 0, "\(download.stderr)")
+
+        box.server.resetLog()
+        let image = Fixtures.url("cli/images/a.png").path
+        let classify = try await ClipkitBinary.run(
+            binary, ["classify", "--model", "testorg/tiny-clip", "--label", "cat", "--label", "dog", "--format", "jsonl", image],
+            environment: box.environment(["HF_HUB_OFFLINE": "1"]))
+        #expect(classify.status == 0, "\(classify.stderr)")
+        #expect(classify.stdout.hasPrefix("{") && classify.stdout.contains("\"label\""))
+        #expect(classify.stderr == "classified 1, failed 0\n")
+        #expect(box.server.requests.isEmpty)
+    }
+
     @Test func failureIsOneLineAndExitStatusOne() async throws {
         let box = try HubSandbox()
         defer { box.cleanUp() }
