@@ -23,17 +23,23 @@ enum Measurement {
         return (runs[0], runs[runs.count / 2], runs.count)
     }
 
-    /// Peak resident set size of this process so far, in bytes (getrusage).
+    /// Peak resident set size of this process so far, in bytes. On Linux this is `VmHWM` of
+    /// /proc/self/status: `getrusage`'s `ru_maxrss` survives `execve`, so a process started by
+    /// a big parent (the peer script's Python) would report the parent's peak.
     static func peakResidentBytes() -> Int {
+        #if os(Linux)
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+           let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "") {
+            return kilobytes * 1024
+        }
+        #endif
         var usage = rusage()
         #if os(Linux)
         getrusage(RUSAGE_SELF.rawValue, &usage)
-        #else
-        getrusage(RUSAGE_SELF, &usage)
-        #endif
-        #if os(Linux)
         return Int(usage.ru_maxrss) * 1024  // kilobytes on Linux
         #else
+        getrusage(RUSAGE_SELF, &usage)
         return Int(usage.ru_maxrss)  // bytes on Darwin
         #endif
     }

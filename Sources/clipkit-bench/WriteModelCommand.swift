@@ -20,6 +20,9 @@ struct WriteModelCommand: ParsableCommand {
     @Option(help: "Folder whose tokenizer files (vocab.json, merges.txt, ...) are copied when present.")
     var tokenizerFrom = "Tests/Fixtures/models/tiny-clip"
 
+    @Option(help: "Override the layer count of both towers (a cheap model for profiling).")
+    var layers: Int?
+
     @Option(help: "How many benchmark prompts to write to bench-prompts.json.")
     var prompts = 1000
 
@@ -30,7 +33,11 @@ struct WriteModelCommand: ParsableCommand {
     }
 
     func run() throws {
-        guard let configuration = RandomModel.configuration(preset: preset) else { return }
+        guard var configuration = RandomModel.configuration(preset: preset) else { return }
+        if let layers {
+            configuration.text.layerCount = layers
+            configuration.vision.layerCount = layers
+        }
         let directory = URL(fileURLWithPath: out)
         let bytes = try RandomModel.write(configuration, to: directory, seed: seed,
                                           tokenizerSource: URL(fileURLWithPath: tokenizerFrom))
