@@ -87,29 +87,37 @@ INLINE void add_bias_body(float *x, size_t rows, size_t columns, const float *bi
     }
 }
 
-// Keys are first transposed into `kt` [head_size, length] so that each query's scores are a
+// Keys are first transposed into `kt` [head_size, padded] so that each query's scores are a
 // sum of contiguous rows scaled by one query element (vectorised over keys, no horizontal
 // sums); the context row is then a sum of value rows scaled by the probabilities (vectorised
-// over the head's columns). Four queries share each pass over the keys and values.
+// over the head's columns). Key columns are padded with zeros to a multiple of 8 so the score
+// loops run whole AVX vectors: with 50 keys (ViT-B/32) the unpadded loop left 18 keys to scalar
+// remainder code and ran at 1.5 flop per instruction (callgrind).
+#define PAD8(n) (((n) + 7) & ~(size_t)7)
+
 INLINE void attention_head_body(const float *q, const float *k, const float *v, size_t stride,
                                 size_t length, size_t head_size, float scale, int causal,
                                 float *scratch, float *out, size_t out_stride) {
-    float *kt = scratch;                             // [head_size, length]
-    float *scores = scratch + head_size * length;    // [4, length]
-    for (size_t j = 0; j < length; j++)
-        for (size_t d = 0; d < head_size; d++) kt[d * length + j] = k[j * stride + d];
+    const size_t padded = PAD8(length);
+    float *kt = scratch;                             // [head_size, padded]
+    float *scores = scratch + head_size * padded;    // [4, padded]
+    for (size_t d = 0; d < head_size; d++) {
+        for (size_t j = 0; j < length; j++) kt[d * padded + j] = k[j * stride + d];
+        for (size_t j = length; j < padded; j++) kt[d * padded + j] = 0;
+    }
 
     for (size_t i0 = 0; i0 < length; i0 += 4) {
         const size_t block = length - i0 < 4 ? length - i0 : 4;
-        // Keys any query of the block may see.
-        const size_t span = causal ? i0 + block : length;
+        // Keys any query of the block may see, rounded up to whole vectors.
+        const size_t span = causal ? PAD8(i0 + block) : padded;
         for (size_t b = 0; b < block; b++) {
-            float *s = scores + b * length;
+            float *s = scores + b * padded;
             const float *qi = q + (i0 + b) * stride;
             for (size_t j = 0; j < span; j++) s[j] = 0;
             for (size_t d = 0; d < head_size; d++) {
                 const float qd = qi[d] * scale;
-                const float *kd = kt + d * length;
+                const float *kd = kt + d * padded;
+#pragma clang loop vectorize_width(8) interleave_count(1)
                 for (size_t j = 0; j < span; j++) s[j] += qd * kd[j];
             }
             const size_t seen = causal ? i0 + b + 1 : length;
@@ -123,13 +131,13 @@ INLINE void attention_head_body(const float *q, const float *k, const float *v, 
             }
             const float inverse = 1.0f / sum;
             for (size_t j = 0; j < seen; j++) s[j] *= inverse;
-            for (size_t j = seen; j < span; j++) s[j] = 0;
         }
         for (size_t b = 0; b < block; b++) {
             float *o = out + (i0 + b) * out_stride;
-            const float *s = scores + b * length;
+            const float *s = scores + b * padded;
+            const size_t seen = causal ? i0 + b + 1 : length;
             for (size_t d = 0; d < head_size; d++) o[d] = 0;
-            for (size_t j = 0; j < span; j++) {
+            for (size_t j = 0; j < seen; j++) {
                 const float p = s[j];
                 const float *vj = v + j * stride;
                 for (size_t d = 0; d < head_size; d++) o[d] += p * vj[d];
@@ -139,7 +147,7 @@ INLINE void attention_head_body(const float *q, const float *k, const float *v, 
 }
 
 size_t clipkit_attention_scratch_count(size_t length, size_t head_size) {
-    return head_size * length + 4 * length;
+    return (head_size + 4) * PAD8(length);
 }
 
 // MARK: - dispatch

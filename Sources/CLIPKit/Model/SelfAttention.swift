@@ -30,7 +30,7 @@ struct SelfAttention: Sendable {
         // One (sequence, head) pair per item, spread over the cores; each worker has its own
         // scratch. The products are too small for BLAS (50×50×64 for ViT-B/32: the call and
         // threading overhead outweighed the arithmetic, see docs/performance.md).
-        Parallel.forEach(layout.starts.count * headCount) { worker, item in
+        Parallel.forEach(layout.starts.count * headCount, workers: ws.workerCount) { worker, item in
             let (sequence, head) = item.quotientAndRemainder(dividingBy: headCount)
             let start = layout.starts[sequence]
             let q = ws.qkv + start * stride + head * headSize

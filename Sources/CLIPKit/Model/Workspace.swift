@@ -43,10 +43,12 @@ final class Workspace {
     /// MLP hidden activations. [tokens, intermediate]
     let intermediate: UnsafeMutablePointer<Float>
     /// Per-worker scratch of the attention kernel (transposed keys and a block of scores).
-    /// [Parallel.workerCount, attentionScratchCount]
+    /// [workerCount, attentionScratchCount]
     let attentionScratch: UnsafeMutablePointer<Float>
     /// Floats of attention scratch per worker.
     let attentionScratchCount: Int
+    /// Workers the attention scratch has room for.
+    let workerCount: Int
 
     private let all: [UnsafeMutablePointer<Float>]
 
@@ -62,7 +64,8 @@ final class Workspace {
         context = make(tokens * width)
         intermediate = make(tokens * intermediateSize)
         attentionScratchCount = clipkit_attention_scratch_count(maxLength, headSize)
-        attentionScratch = make(Parallel.workerCount * attentionScratchCount)
+        workerCount = Parallel.workerCount
+        attentionScratch = make(workerCount * attentionScratchCount)
         all = [hidden, normed, qkv, context, intermediate, attentionScratch]
     }
 

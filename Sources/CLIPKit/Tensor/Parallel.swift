@@ -7,8 +7,13 @@ import Foundation
 /// activations, attention heads) would otherwise run on one core while the others wait. The
 /// kernels run here never call BLAS, so the two kinds of threading never overlap.
 enum Parallel {
-    /// One worker per core the process may use.
-    static let workerCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// The cores the process may use.
+    static let coreCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    /// Workers for these kernels: as many as BLAS threads (so one setting, e.g.
+    /// `OPENBLAS_NUM_THREADS=1` or ``MatrixMultiplication/threadCount``, bounds all the
+    /// process's compute threads), at most one per core.
+    static var workerCount: Int { min(coreCount, max(1, BLAS.threadCount)) }
 
     /// Calls `body` on contiguous, disjoint sub-ranges covering `0..<count`, concurrently, with
     /// at least `grain` items per call (fewer calls when there is little work).
@@ -22,9 +27,9 @@ enum Parallel {
     }
 
     /// Calls `body(worker, item)` for every item in `0..<count`, items dealt round-robin to
-    /// `workerCount` workers; `worker` indexes per-worker scratch space.
-    static func forEach(_ count: Int, _ body: (_ worker: Int, _ item: Int) -> Void) {
-        let workers = min(workerCount, count)
+    /// at most `limit` workers; `worker` (below `limit`) indexes per-worker scratch space.
+    static func forEach(_ count: Int, workers limit: Int, _ body: (_ worker: Int, _ item: Int) -> Void) {
+        let workers = min(limit, count)
         guard workers > 1 else {
             for item in 0..<count { body(0, item) }
             return
