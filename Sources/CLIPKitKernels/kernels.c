@@ -7,8 +7,9 @@
 // the binary still runs on any x86-64. The package compiles this target with -O3 -ffast-math
 // (reassociation lets clang vectorise the reductions) and -fno-finite-math-only.
 //
-// Measured on the 2-core AMD EPYC (KVM) dev machine, callgrind instruction counts for one
-// ViT-B/32 image, plain Swift loops vs these kernels: see docs/performance.md.
+// Measured (callgrind, one ViT-B/32 layer, 2 images × 2 passes, docs/performance.md): the plain
+// Swift loops took 28 M instructions for quick_gelu (20 M of them in libm expf) and 4 M for the
+// layer norms; these kernels take 2.4 M and 0.8 M.
 #include "CLIPKitKernels.h"
 
 #include <math.h>
