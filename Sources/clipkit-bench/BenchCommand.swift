@@ -8,8 +8,11 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "clipkit-bench",
         abstract: "Measure clipkit's speed on this machine (release builds only).",
         subcommands: [
-            ParityCommand.self,
+            ModelBenchCommand.self,
+            WriteModelCommand.self,
+            FirstResultCommand.self,
             PreprocessBenchmark.self,
             TokenizeBenchmark.self,
+            ParityCommand.self,
         ])
 }

@@ -27,6 +27,7 @@ struct EncoderLayer: Sendable {
 struct Encoder: Sendable {
     let layers: [EncoderLayer]
     let width: Int
+    let headCount: Int
     let intermediateSize: Int
 
     init(_ scope: WeightScope, width: Int, headCount: Int, intermediateSize: Int, layerCount: Int,
@@ -38,13 +39,14 @@ struct Encoder: Sendable {
                              epsilon: epsilon)
         }
         self.width = width
+        self.headCount = headCount
         self.intermediateSize = intermediateSize
     }
 
     /// A workspace sized for `layout`.
     func makeWorkspace(for layout: SequenceLayout) -> Workspace {
         Workspace(tokens: layout.tokenCount, width: width, intermediateSize: intermediateSize,
-                  maxLength: layout.maxLength)
+                  maxLength: layout.maxLength, headSize: width / headCount)
     }
 
     /// Runs every layer over `workspace.hidden` in place.

@@ -42,6 +42,7 @@ struct Linear: Sendable {
                accumulate: Bool = false) {
         var beta: Float = accumulate ? 1 : 0
         if let bias {
+            // Seeding `out` with the bias lets BLAS add the product to it (beta = 1): one pass.
             for r in 0..<rows {
                 let row = out + r * outputSize
                 if accumulate {
@@ -52,6 +53,13 @@ struct Linear: Sendable {
             }
             beta = 1
         }
+        product(x, rows: rows, into: out, beta: beta)
+    }
+
+    /// `out[rows, outputSize] = x[rows, inputSize] · Wᵀ + beta · out`, the bias left to the
+    /// caller (to fuse it with an activation).
+    func product(_ x: UnsafePointer<Float>, rows: Int, into out: UnsafeMutablePointer<Float>,
+                 beta: Float = 0) {
         BLAS.gemmTransposedB(m: rows, n: outputSize, k: inputSize, a: x, lda: inputSize,
                              b: weight.pointer, ldb: inputSize, beta: beta, c: out, ldc: outputSize)
     }

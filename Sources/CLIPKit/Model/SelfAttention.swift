@@ -1,3 +1,5 @@
+import CLIPKitKernels
+
 /// Multi-head self-attention of a CLIP encoder layer (`self_attn`).
 struct SelfAttention: Sendable {
     /// `q_proj`, `k_proj`, `v_proj` stacked into one product. weight [3 · width, width]
@@ -23,31 +25,19 @@ struct SelfAttention: Sendable {
         let rows = layout.tokenCount
         inputProjection.apply(ws.normed, rows: rows, into: ws.qkv)
         let stride = 3 * width
+        let headSize = headSize
         let scale = 1 / Float(headSize).squareRoot()
-        for (start, length) in zip(layout.starts, layout.lengths) {
-            let q = ws.qkv + start * stride
-            for head in 0..<headCount {
-                let queries = q + head * headSize
-                let keys = q + width + head * headSize
-                let values = q + 2 * width + head * headSize
-                // scores[i, j] = scale · qᵢ · kⱼ
-                BLAS.gemmTransposedB(m: length, n: length, k: headSize, alpha: scale,
-                                     a: queries, lda: stride, b: keys, ldb: stride,
-                                     beta: 0, c: ws.scores, ldc: length)
-                for i in 0..<length {
-                    let row = ws.scores + i * length
-                    if causal {
-                        Kernels.softmax(row, count: i + 1)
-                        for j in (i + 1)..<max(length, i + 1) { row[j] = 0 }
-                    } else {
-                        Kernels.softmax(row, count: length)
-                    }
-                }
-                // context[:, head] = scores · v
-                BLAS.gemm(m: length, n: headSize, k: length, a: ws.scores, lda: length,
-                          b: values, ldb: stride, beta: 0,
-                          c: ws.context + start * width + head * headSize, ldc: width)
-            }
+        // One (sequence, head) pair per item, spread over the cores; each worker has its own
+        // scratch. The products are too small for BLAS (50×50×64 for ViT-B/32: the call and
+        // threading overhead outweighed the arithmetic, see docs/performance.md).
+        Parallel.forEach(layout.starts.count * headCount, workers: ws.workerCount) { worker, item in
+            let (sequence, head) = item.quotientAndRemainder(dividingBy: headCount)
+            let start = layout.starts[sequence]
+            let q = ws.qkv + start * stride + head * headSize
+            clipkit_attention_head(q, q + width, q + 2 * width, stride, layout.lengths[sequence],
+                                   headSize, scale, causal ? 1 : 0,
+                                   ws.attentionScratch + worker * ws.attentionScratchCount,
+                                   ws.context + start * width + head * headSize, width)
         }
         outputProjection.apply(ws.context, rows: rows, into: ws.hidden, accumulate: true)
     }
@@ -69,8 +59,9 @@ struct MLP: Sendable {
 
     /// Adds the MLP of `workspace.normed` to the residual stream `workspace.hidden`.
     func apply(rows: Int, workspace ws: Workspace) {
-        up.apply(ws.normed, rows: rows, into: ws.intermediate)
-        Kernels.activate(ws.intermediate, count: rows * up.outputSize, activation)
+        up.product(ws.normed, rows: rows, into: ws.intermediate)
+        Kernels.activate(ws.intermediate, rows: rows, columns: up.outputSize,
+                         bias: up.bias?.pointer, activation)
         down.apply(ws.intermediate, rows: rows, into: ws.hidden, accumulate: true)
     }
 }

@@ -66,19 +66,19 @@ struct VisionTransformer: Sendable {
                 }
             }
         }
-        // Token 0 of each image is the class embedding; tokens 1... are patch projections.
+        // All patches of the batch in one product, into the (not yet used) QKV buffer:
+        // [count · patchCount, width], which fits since qkv holds count · tokens · 3 · width.
+        let projected = ws.qkv
+        BLAS.gemmTransposedB(m: count * patchCount, n: width, k: patchLength,
+                             a: patches, lda: patchLength, b: patchEmbedding.pointer, ldb: patchLength,
+                             beta: 0, c: projected, ldc: width)
+        // Token 0 of each image is the class embedding, tokens 1... its patches; plus positions.
+        let place = positionEmbedding.pointer
         for image in 0..<count {
             let first = ws.normed + image * tokens * width
-            first.update(from: classEmbedding.pointer, count: width)
-            BLAS.gemmTransposedB(m: patchCount, n: width, k: patchLength,
-                                 a: patches + image * patchCount * patchLength, lda: patchLength,
-                                 b: patchEmbedding.pointer, ldb: patchLength, beta: 0,
-                                 c: first + width, ldc: width)
-            for t in 0..<tokens {
-                let row = first + t * width
-                let place = positionEmbedding.pointer + t * width
-                for i in 0..<width { row[i] += place[i] }
-            }
+            for i in 0..<width { first[i] = classEmbedding.pointer[i] + place[i] }
+            let source = projected + image * patchCount * width
+            for i in 0..<(patchCount * width) { first[width + i] = source[i] + place[width + i] }
         }
         preLayerNorm.apply(ws.normed, rows: layout.tokenCount, into: ws.hidden)
         encoder.apply(layout: layout, causal: false, workspace: ws)

@@ -1,3 +1,5 @@
+import CLIPKitKernels
+
 /// Where the sequences of a batch lie in the flattened `[tokens, width]` activations.
 ///
 /// The towers run all tokens of a batch through each matrix product at once; attention is the
@@ -40,12 +42,17 @@ final class Workspace {
     let context: UnsafeMutablePointer<Float>
     /// MLP hidden activations. [tokens, intermediate]
     let intermediate: UnsafeMutablePointer<Float>
-    /// Attention probabilities of one head of one sequence. [maxLength, maxLength]
-    let scores: UnsafeMutablePointer<Float>
+    /// Per-worker scratch of the attention kernel (transposed keys and a block of scores).
+    /// [workerCount, attentionScratchCount]
+    let attentionScratch: UnsafeMutablePointer<Float>
+    /// Floats of attention scratch per worker.
+    let attentionScratchCount: Int
+    /// Workers the attention scratch has room for.
+    let workerCount: Int
 
     private let all: [UnsafeMutablePointer<Float>]
 
-    init(tokens: Int, width: Int, intermediateSize: Int, maxLength: Int) {
+    init(tokens: Int, width: Int, intermediateSize: Int, maxLength: Int, headSize: Int) {
         func make(_ count: Int) -> UnsafeMutablePointer<Float> {
             let p = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
             p.initialize(repeating: 0, count: max(count, 1))
@@ -56,8 +63,10 @@ final class Workspace {
         qkv = make(tokens * 3 * width)
         context = make(tokens * width)
         intermediate = make(tokens * intermediateSize)
-        scores = make(maxLength * maxLength)
-        all = [hidden, normed, qkv, context, intermediate, scores]
+        attentionScratchCount = clipkit_attention_scratch_count(maxLength, headSize)
+        workerCount = Parallel.workerCount
+        attentionScratch = make(workerCount * attentionScratchCount)
+        all = [hidden, normed, qkv, context, intermediate, attentionScratch]
     }
 
     deinit {

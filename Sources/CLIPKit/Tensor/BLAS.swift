@@ -1,3 +1,4 @@
+import Dispatch
 #if canImport(Accelerate)
 import Accelerate
 #else
@@ -44,5 +45,34 @@ enum BLAS {
             openblas_set_num_threads(Int32(max(1, newValue)))
             #endif
         }
+    }
+}
+
+/// The BLAS settings and a throughput probe, for tools and benchmarks.
+public enum MatrixMultiplication {
+    /// Threads the BLAS library may use for one product (OpenBLAS; always 1 with Accelerate).
+    public static var threadCount: Int {
+        get { BLAS.threadCount }
+        set { BLAS.threadCount = newValue }
+    }
+
+    /// Single-precision throughput in GFLOP/s of `c[m, n] = a[m, k] · b[n, k]ᵀ` (the layout of
+    /// every linear layer here), the best of `repetitions` timed products after one warm-up.
+    public static func measureGFLOPS(m: Int, n: Int, k: Int, repetitions: Int = 5) -> Double {
+        let a = UnsafeMutablePointer<Float>.allocate(capacity: m * k)
+        let b = UnsafeMutablePointer<Float>.allocate(capacity: n * k)
+        let c = UnsafeMutablePointer<Float>.allocate(capacity: m * n)
+        defer { a.deallocate(); b.deallocate(); c.deallocate() }
+        for i in 0..<(m * k) { a[i] = Float(i % 17) * 0.01 - 0.08 }
+        for i in 0..<(n * k) { b[i] = Float(i % 13) * 0.01 - 0.06 }
+        c.initialize(repeating: 0, count: m * n)
+        var best = Double.infinity
+        for run in 0...max(1, repetitions) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            BLAS.gemmTransposedB(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k, beta: 0, c: c, ldc: n)
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            if run > 0 { best = min(best, seconds) }
+        }
+        return 2 * Double(m) * Double(n) * Double(k) / best / 1e9
     }
 }

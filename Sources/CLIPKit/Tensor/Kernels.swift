@@ -1,44 +1,39 @@
+import CLIPKitKernels
 import Foundation
 
 /// Element-wise and row-wise kernels of the transformer, over contiguous row-major buffers.
 /// Each works in place or from one buffer into another, and allocates nothing.
 enum Kernels {
     /// Layer normalisation of `rows` rows of `width`: `(x − mean) / √(var + eps) · gamma + beta`.
+    /// Rows are split over the cores; the C kernel is vectorised (AVX2 where available).
     static func layerNorm(
         _ x: UnsafePointer<Float>, rows: Int, width: Int,
         gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>, epsilon: Float,
         into out: UnsafeMutablePointer<Float>
     ) {
-        let n = Float(width)
-        for r in 0..<rows {
-            let src = x + r * width
-            let dst = out + r * width
-            var sum: Float = 0
-            for i in 0..<width { sum += src[i] }
-            let mean = sum / n
-            var squares: Float = 0
-            for i in 0..<width {
-                let d = src[i] - mean
-                squares += d * d
-            }
-            let inverse = 1 / (squares / n + epsilon).squareRoot()
-            for i in 0..<width { dst[i] = (src[i] - mean) * inverse * gamma[i] + beta[i] }
+        Parallel.chunks(rows, grain: 64) { range in
+            clipkit_layer_norm(x + range.lowerBound * width, range.count, width, gamma, beta,
+                               epsilon, out + range.lowerBound * width)
         }
     }
 
-    /// Applies `activation` to `count` elements in place.
-    static func activate(_ x: UnsafeMutablePointer<Float>, count: Int, _ activation: Activation) {
-        switch activation {
-        case .quickGELU:
-            for i in 0..<count {
-                let v = x[i]
-                x[i] = v / (1 + expf(-1.702 * v))
-            }
-        case .gelu:
-            let invSqrt2: Float = 0.70710678118654752
-            for i in 0..<count {
-                let v = x[i]
-                x[i] = 0.5 * v * (1 + erff(v * invSqrt2))
+    /// `x[r, c] = activation(x[r, c] + bias[c])` over `rows` rows of `columns`, in place;
+    /// `bias` may be nil. Rows are split over the cores.
+    static func activate(_ x: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
+                         bias: UnsafePointer<Float>?, _ activation: Activation) {
+        Parallel.chunks(rows, grain: 16) { range in
+            let block = x + range.lowerBound * columns
+            switch activation {
+            case .quickGELU:
+                clipkit_bias_quick_gelu(block, range.count, columns, bias)
+            case .gelu:
+                if let bias { clipkit_add_bias(block, range.count, columns, bias) }
+                // Exact erf (libm): only LAION checkpoints use it, and no fast erf is needed yet.
+                let invSqrt2: Float = 0.70710678118654752
+                for i in 0..<(range.count * columns) {
+                    let v = block[i]
+                    block[i] = 0.5 * v * (1 + erff(v * invSqrt2))
+                }
             }
         }
     }

@@ -1,6 +1,37 @@
 #ifndef CLIPKIT_KERNELS_H
 #define CLIPKIT_KERNELS_H
 #include <stddef.h>
-/// Version tag; real kernels are declared below as they are added.
+
+// Row-wise and element-wise kernels of the transformer, in C because Swift cannot reach AVX2
+// and FMA without building the whole package for x86-64-v3, nor vectorise exp; each kernel is
+// compiled twice (AVX2+FMA and baseline) and picked at run time. Measurements: see kernels.c.
+// All buffers are row-major float32; no kernel allocates.
+
+/// Version tag, bumped when a kernel's contract changes.
 int clipkit_kernels_version(void);
+
+/// out[r] = (x[r] - mean) / sqrt(var + eps) * gamma + beta for each of `rows` rows of `width`.
+/// `x` and `out` may be the same buffer.
+void clipkit_layer_norm(const float *x, size_t rows, size_t width, const float *gamma,
+                        const float *beta, float epsilon, float *out);
+
+/// x[r, c] = q(x[r, c] + bias[c]) with q(v) = v * sigmoid(1.702 v) (CLIP's quick_gelu), for
+/// `rows` rows of `columns`. `bias` may be NULL.
+void clipkit_bias_quick_gelu(float *x, size_t rows, size_t columns, const float *bias);
+
+/// x[r, c] += bias[c] for `rows` rows of `columns`.
+void clipkit_add_bias(float *x, size_t rows, size_t columns, const float *bias);
+
+/// Scratch floats `clipkit_attention_head` needs for sequences up to `length` tokens.
+size_t clipkit_attention_scratch_count(size_t length, size_t head_size);
+
+/// One attention head over one sequence of `length` tokens:
+/// out[i] = softmax_j(scale · q[i] · k[j]) · v[j], with j ≤ i when `causal`.
+/// `q`, `k`, `v` point at the head's first column in rows `stride` floats apart (a fused QKV
+/// buffer); `out` rows are `out_stride` apart. `scratch` holds
+/// `clipkit_attention_scratch_count(length, head_size)` floats.
+void clipkit_attention_head(const float *q, const float *k, const float *v, size_t stride,
+                            size_t length, size_t head_size, float scale, int causal,
+                            float *scratch, float *out, size_t out_stride);
+
 #endif

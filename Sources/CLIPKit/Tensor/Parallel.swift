@@ -1,0 +1,55 @@
+import Dispatch
+import Foundation
+
+/// Splits the element-wise and attention kernels over the cores.
+///
+/// The big matrix products are threaded by BLAS itself; everything between them (layer norms,
+/// activations, attention heads) would otherwise run on one core while the others wait. The
+/// kernels run here never call BLAS, so the two kinds of threading never overlap.
+enum Parallel {
+    /// The cores the process may use.
+    static let coreCount = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    /// Workers for these kernels: as many as BLAS threads (so one setting, e.g.
+    /// `OPENBLAS_NUM_THREADS=1` or ``MatrixMultiplication/threadCount``, bounds all the
+    /// process's compute threads), at most one per core.
+    static var workerCount: Int { min(coreCount, max(1, BLAS.threadCount)) }
+
+    /// Calls `body` on contiguous, disjoint sub-ranges covering `0..<count`, concurrently, with
+    /// at least `grain` items per call (fewer calls when there is little work).
+    static func chunks(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
+        let parts = min(workerCount, max(1, count / max(1, grain)))
+        guard parts > 1 else {
+            if count > 0 { body(0..<count) }
+            return
+        }
+        perform(parts) { part in body((part * count / parts)..<((part + 1) * count / parts)) }
+    }
+
+    /// Calls `body(worker, item)` for every item in `0..<count`, items dealt round-robin to
+    /// at most `limit` workers; `worker` (below `limit`) indexes per-worker scratch space.
+    static func forEach(_ count: Int, workers limit: Int, _ body: (_ worker: Int, _ item: Int) -> Void) {
+        let workers = min(limit, count)
+        guard workers > 1 else {
+            for item in 0..<count { body(0, item) }
+            return
+        }
+        perform(workers) { worker in
+            var item = worker
+            while item < count {
+                body(worker, item)
+                item += workers
+            }
+        }
+    }
+
+    /// `DispatchQueue.concurrentPerform` for a closure that is not `@Sendable`. Sound here:
+    /// `concurrentPerform` returns only when every iteration has finished (so nothing escapes),
+    /// and every caller gives each iteration disjoint output memory and shared read-only input.
+    private static func perform(_ iterations: Int, _ body: (Int) -> Void) {
+        withoutActuallyEscaping(body) { body in
+            nonisolated(unsafe) let body = body
+            DispatchQueue.concurrentPerform(iterations: iterations) { body($0) }
+        }
+    }
+}

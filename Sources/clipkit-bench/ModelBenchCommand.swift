@@ -1,0 +1,136 @@
+import ArgumentParser
+import CLIPKit
+import Foundation
+
+/// `clipkit-bench model`: tower throughput on random-weight models of the released shapes.
+struct ModelBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "model",
+        abstract: "Image- and text-tower throughput, sgemm peak and peak RSS on random weights.",
+        discussion: """
+            Writes (once, into the temporary folder) a random-weight model of each preset, or uses
+            --model. Prints images/s at each batch size, prompts/s for --labels prompts, the
+            in-process sgemm GFLOPS and the share of it the tower reaches, and peak RSS.
+            Take several runs on a quiet machine and report the best.
+            """)
+
+    @Option(help: "Model shapes to run: b32 (ViT-B/32), l14 (ViT-L/14); repeatable.")
+    var preset: [String] = ["b32"]
+
+    @Option(help: "Use this model folder instead of writing one (only with a single preset).")
+    var model: String?
+
+    @Option(help: "Comma-separated image batch sizes.")
+    var batches = "1,8,32"
+
+    @Option(help: "Prompts in the text-tower run (0 skips it).")
+    var labels = 1000
+
+    @Option(help: "Minimum seconds spent timing each measurement.")
+    var seconds: Double = 5
+
+    @Option(help: "Minimum timed runs per measurement (after one warm-up run).")
+    var minRuns = 3
+
+    @Option(help: "BLAS threads (default: OpenBLAS's own choice).")
+    var threads: Int?
+
+    @Option(help: "End-to-end run over a folder of JPEGs (needs clipkit's image loader; not yet wired).")
+    var images: String?
+
+    @Flag(help: "Skip the sgemm peak measurement.")
+    var skipPeak = false
+
+    var batchSizes: [Int] { batches.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+
+    func validate() throws {
+        for p in preset where RandomModel.configuration(preset: p) == nil {
+            throw ValidationError("unknown preset '\(p)'; use b32 or l14")
+        }
+        if model != nil && preset.count != 1 { throw ValidationError("--model needs exactly one --preset") }
+        if batchSizes.isEmpty || batchSizes.contains(where: { $0 < 1 }) {
+            throw ValidationError("--batches must be positive integers, e.g. 1,8,32")
+        }
+        if images != nil {
+            // HOOK (end to end): decode + preprocess + image tower over a folder of JPEGs, to be
+            // wired once the image loader and pipeline land; see scripts/compare-peers.sh.
+            throw ValidationError("--images: the end-to-end run needs clipkit's image pipeline, which is not wired into the benchmark yet")
+        }
+    }
+
+    func run() throws {
+        if let threads { MatrixMultiplication.threadCount = threads }
+        print("BLAS threads: \(MatrixMultiplication.threadCount)")
+        var peak = 0.0
+        if !skipPeak {
+            // The MLP's first product at batch 32 of ViT-B/32, and a large square product.
+            let towerShape = MatrixMultiplication.measureGFLOPS(m: 1600, n: 3072, k: 768)
+            let square = MatrixMultiplication.measureGFLOPS(m: 2048, n: 2048, k: 2048, repetitions: 3)
+            peak = max(towerShape, square)
+            print(String(format: "sgemm: %.1f GFLOPS at 1600x3072x768, %.1f at 2048^3; peak %.1f", towerShape, square, peak))
+        }
+        for name in preset {
+            guard let configuration = RandomModel.configuration(preset: name) else { continue }
+            try bench(name: name, configuration: configuration, peak: peak)
+        }
+        print("peak RSS: \(Measurement.megabytes(Measurement.peakResidentBytes()))")
+    }
+
+    func bench(name: String, configuration: CLIPConfiguration, peak: Double) throws {
+        let directory: URL
+        if let model {
+            directory = URL(fileURLWithPath: model)
+        } else {
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent("clipkit-bench-\(name)-seed0")
+            if !FileManager.default.fileExists(atPath: directory.appendingPathComponent("config.json").path) {
+                let start = Measurement.now()
+                try RandomModel.write(configuration, to: directory)
+                print(String(format: "[%@] wrote random weights to %@ in %.1f s", name, directory.path, Measurement.now() - start))
+            }
+        }
+        let loadStart = Measurement.now()
+        let clip = try CLIPModel(directory: directory)
+        print(String(format: "[%@] model loaded in %.3f s", name, Measurement.now() - loadStart))
+        let v = clip.configuration.vision
+        let imageFLOPs = Self.visionFLOPs(clip.configuration)
+        for batch in batchSizes {
+            let pixels = RandomModel.pixels(count: batch, size: v.imageSize)
+            let t = try Measurement.time(seconds: seconds, minimumRuns: minRuns) { _ = try clip.imageEmbeddings(pixels: pixels) }
+            let rate = Double(batch) / t.best
+            let gflops = imageFLOPs * Double(batch) / t.best / 1e9
+            let share = peak > 0 ? String(format: ", %.0f%% of sgemm peak", 100 * gflops / peak) : ""
+            print(String(format: "[%@] image tower batch %2d: %7.2f images/s (median %.2f, %d runs), %.1f GFLOPS%@",
+                         name, batch, rate, Double(batch) / t.median, t.runs, gflops, share))
+        }
+        if labels > 0 {
+            let ids = RandomModel.promptTokenIDs(count: labels)
+            let t = try Measurement.time(seconds: seconds, minimumRuns: minRuns) { _ = try clip.textEmbeddings(tokenIDs: ids) }
+            let flops = ids.reduce(0.0) { $0 + Self.textFLOPs(clip.configuration, length: $1.count) }
+            print(String(format: "[%@] text tower %d prompts: %8.1f prompts/s (%.3f s best, %.3f s median, %d runs), %.1f GFLOPS",
+                         name, labels, Double(labels) / t.best, t.best, t.median, t.runs, flops / t.best / 1e9))
+        }
+        print("[\(name)] peak RSS so far: \(Measurement.megabytes(Measurement.peakResidentBytes())) (weights \(Measurement.megabytes(Self.weightBytes(clip.configuration))))")
+    }
+
+    /// Floating-point operations of one image through the vision tower and projection.
+    static func visionFLOPs(_ c: CLIPConfiguration) -> Double {
+        let v = c.vision
+        let t = Double(v.tokenCount), w = Double(v.hiddenSize), i = Double(v.intermediateSize)
+        let patch = 2 * (t - 1) * Double(v.channelCount * v.patchSize * v.patchSize) * w
+        let layer = 2 * t * w * (4 * w + 2 * i) + 4 * t * t * w
+        return patch + Double(v.layerCount) * layer + 2 * w * Double(c.projectionDimension)
+    }
+
+    /// Floating-point operations of one prompt of `length` tokens through the text tower (full
+    /// attention counted, as a dense implementation does).
+    static func textFLOPs(_ c: CLIPConfiguration, length: Int) -> Double {
+        let x = c.text
+        let n = Double(length), w = Double(x.hiddenSize), i = Double(x.intermediateSize)
+        let layer = 2 * n * w * (4 * w + 2 * i) + 4 * n * n * w
+        return Double(x.layerCount) * layer + 2 * w * Double(c.projectionDimension)
+    }
+
+    static func weightBytes(_ c: CLIPConfiguration) -> Int {
+        RandomModel.tensorShapes(c).reduce(0) { $0 + 4 * $1.shape.reduce(1, *) }
+    }
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Compares clipkit with Hugging Face transformers (torch) and ONNX Runtime on the same
+# random-weight ViT-B/32, in one invocation: image tower at batch 32, text tower on 1000 prompts,
+# clipkit's cold start. Prints images/s, prompts/s and the ratios of issue 6.
+#
+#   scripts/compare-peers.sh                    # makes .build/peers-venv with pinned versions
+#   PEERS_VENV=/work/venv scripts/compare-peers.sh   # reuses a venv that has them
+#   SECONDS_PER_RUN=10 THREADS=2 MODEL_DIR=/tmp/clip-b32 scripts/compare-peers.sh
+#
+# Run on a quiet machine: every figure is the best of several timed runs after a warm-up.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TORCH_VERSION=2.15.0
+TRANSFORMERS_VERSION=5.23.0
+ONNXRUNTIME_VERSION=1.32.0
+ONNX_VERSION=1.23.2
+ONNXSCRIPT_VERSION=0.7.2
+THREADS=${THREADS:-2}
+SECONDS_PER_RUN=${SECONDS_PER_RUN:-10}
+MODEL_DIR=${MODEL_DIR:-${TMPDIR:-/tmp}/clipkit-peers-b32}
+
+venv=${PEERS_VENV:-.build/peers-venv}
+if [[ ! -x "$venv/bin/python" ]]; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --extra-index-url https://download.pytorch.org/whl/cpu \
+        "torch==$TORCH_VERSION" "transformers==$TRANSFORMERS_VERSION" \
+        "onnxruntime==$ONNXRUNTIME_VERSION" "onnx==$ONNX_VERSION" "onnxscript==$ONNXSCRIPT_VERSION" \
+        numpy safetensors pillow
+fi
+"$venv/bin/python" - <<EOF
+import onnxruntime, torch, transformers
+print("torch", torch.__version__, "| transformers", transformers.__version__, "| onnxruntime", onnxruntime.__version__)
+EOF
+
+swift build -c release --product clipkit-bench
+bench=$(swift build -c release --show-bin-path)/clipkit-bench
+"$bench" write-model --preset b32 --out "$MODEL_DIR"
+
+echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores," \
+     "$(grep -o -w -m1 avx2 /proc/cpuinfo || echo no-avx2); load: $(cut -d' ' -f1-3 /proc/loadavg)"
+# The same thread count for every runtime; OpenBLAS reads OPENBLAS_NUM_THREADS.
+OMP_NUM_THREADS=$THREADS OPENBLAS_NUM_THREADS=$THREADS \
+    "$venv/bin/python" scripts/peers/compare_peers.py --model "$MODEL_DIR" --clipkit-bench "$bench" \
+    --threads "$THREADS" --seconds "$SECONDS_PER_RUN" ${IMAGES_DIR:+--images "$IMAGES_DIR"}

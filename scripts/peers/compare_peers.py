@@ -1,0 +1,165 @@
+"""Times clipkit against Hugging Face transformers and ONNX Runtime on the same model folder.
+
+Run by scripts/compare-peers.sh (which prepares the venv and the random-weight model); usable
+alone:  python scripts/peers/compare_peers.py --model DIR --clipkit-bench .build/release/clipkit-bench
+
+Measures, in this one process (peers) and a child process (clipkit), one after the other:
+  * image tower, batch 32: HF `get_image_features` under `torch.inference_mode()`, ONNX Runtime
+    fp32 on the exported vision tower + projection, clipkit's `clipkit-bench model`;
+  * text tower, 1000 prompts (the token ids of DIR/bench-prompts.json, padded with 49407 for HF
+    as its tokenizer does): HF `get_text_features` vs clipkit;
+  * cold start (process start to first result, one image): clipkit-bench first-result.
+Every figure is the best of repeated runs after a warm-up; the medians are printed too.
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import torch
+
+
+def timed(fn, seconds, min_runs=3):
+    fn()  # warm-up
+    runs = []
+    deadline = time.perf_counter() + seconds
+    while len(runs) < min_runs or time.perf_counter() < deadline:
+        start = time.perf_counter()
+        fn()
+        runs.append(time.perf_counter() - start)
+    runs.sort()
+    return runs[0], runs[len(runs) // 2]
+
+
+def hf_peers(args, pixels, ids):
+    from transformers import CLIPModel
+
+    model = CLIPModel.from_pretrained(args.model, dtype=torch.float32).eval()
+    results = {}
+    with torch.inference_mode():
+        x = torch.from_numpy(pixels)
+        best, median = timed(lambda: model.get_image_features(pixel_values=x), args.seconds)
+        results["hf_image"] = (len(pixels) / best, len(pixels) / median)
+
+        length = max(len(s) for s in ids)
+        input_ids = torch.full((len(ids), length), 49407, dtype=torch.long)
+        mask = torch.zeros((len(ids), length), dtype=torch.long)
+        for n, s in enumerate(ids):
+            input_ids[n, : len(s)] = torch.tensor(s)
+            mask[n, : len(s)] = 1
+        best, median = timed(
+            lambda: model.get_text_features(input_ids=input_ids, attention_mask=mask),
+            args.seconds, min_runs=2)
+        results["hf_text"] = (len(ids) / best, len(ids) / median)
+        reference = model.get_image_features(pixel_values=x[:2]).pooler_output.numpy()
+    return model, results, reference
+
+
+def ort_peer(args, model, pixels, reference):
+    import onnxruntime as ort
+
+    class ImageTower(torch.nn.Module):
+        def __init__(self, clip):
+            super().__init__()
+            self.clip = clip
+
+        def forward(self, pixel_values):
+            return self.clip.get_image_features(pixel_values=pixel_values).pooler_output
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "vision.onnx")
+        batch = torch.export.Dim("batch", min=1, max=1024)
+        torch.onnx.export(ImageTower(model).eval(), (torch.from_numpy(pixels[:2]),), path,
+                          input_names=["pixel_values"], output_names=["image_embeds"],
+                          dynamic_shapes={"pixel_values": {0: batch}}, dynamo=True)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = args.threads
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+        check = session.run(None, {"pixel_values": pixels[:2]})[0]
+        error = float(np.abs(check - reference).max())
+        best, median = timed(lambda: session.run(None, {"pixel_values": pixels}), args.seconds)
+    return {"ort_image": (len(pixels) / best, len(pixels) / median)}, error
+
+
+def clipkit(args):
+    command = [args.clipkit_bench, "model", "--model", args.model, "--batches", str(args.batch),
+               "--labels", str(args.labels), "--seconds", str(args.seconds)]
+    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    print(out.rstrip())
+    image = re.search(r"image tower batch\s+\d+:\s+([\d.]+) images/s \(median ([\d.]+)", out)
+    text = re.search(r"text tower \d+ prompts:\s+([\d.]+) prompts/s \(([\d.]+) s best, ([\d.]+) s median", out)
+    share = re.search(r"GFLOPS, (\d+)% of sgemm peak", out)
+    results = {"clipkit_image": (float(image.group(1)), float(image.group(2)))}
+    if text:
+        results["clipkit_text"] = (float(text.group(1)), args.labels / float(text.group(3)))
+    if share:
+        results["clipkit_sgemm_share"] = int(share.group(1))
+    # Cold start: a fresh process, model load to first scores, timed from outside.
+    starts = []
+    for _ in range(3):
+        start = time.perf_counter()
+        subprocess.run([args.clipkit_bench, "first-result", "--model", args.model], check=True,
+                       capture_output=True)
+        starts.append(time.perf_counter() - start)
+    results["clipkit_cold_start"] = min(starts)
+    return results
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", required=True, help="model folder (clipkit-bench write-model)")
+    parser.add_argument("--clipkit-bench", required=True, help="path of the clipkit-bench binary")
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--labels", type=int, default=1000)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--images", help="folder of JPEGs for the end-to-end comparison (not wired yet)")
+    args = parser.parse_args()
+
+    torch.set_num_threads(args.threads)
+    rng = np.random.default_rng(2)
+    pixels = rng.uniform(-1.8, 2.1, size=(args.batch, 3, 224, 224)).astype(np.float32)
+    with open(os.path.join(args.model, "bench-prompts.json")) as f:
+        ids = json.load(f)["token_ids"][: args.labels]
+
+    r = {}
+    model, hf, reference = hf_peers(args, pixels, ids)
+    r.update(hf)
+    ort_results, ort_error = ort_peer(args, model, pixels, reference)
+    r.update(ort_results)
+    del model
+    r.update(clipkit(args))
+
+    # HOOK (end to end, for the lead once `clipkit classify` lands): decode + preprocess + image
+    # tower + scoring over --images with HF's pipeline("zero-shot-image-classification",
+    # image_processor=CLIPImageProcessorPil) at batch 32 vs `clipkit classify`; print
+    # "end to end: HF X images/s, clipkit Y images/s, ratio Y/X (target >= 1.3)".
+    if args.images:
+        print("end-to-end comparison: not wired yet (see the HOOK in scripts/peers/compare_peers.py)")
+
+    print()
+    print(f"== peers on the same model, batch {args.batch}, {args.threads} threads (best of runs; median) ==")
+    for key, label in [("hf_image", "HF transformers image tower"), ("ort_image", "ONNX Runtime fp32 image tower"),
+                       ("clipkit_image", "clipkit image tower")]:
+        print(f"{label:34s} {r[key][0]:8.2f} images/s  (median {r[key][1]:.2f})")
+    print(f"ORT vs HF max |diff| of image embeddings: {ort_error:.2e}")
+    if "clipkit_sgemm_share" in r:
+        print(f"clipkit image tower share of the in-process sgemm peak: {r['clipkit_sgemm_share']}% (target >= 85%)")
+    print(f"ratio clipkit / HF  image tower: {r['clipkit_image'][0] / r['hf_image'][0]:.2f}x")
+    print(f"ratio clipkit / ORT image tower: {r['clipkit_image'][0] / r['ort_image'][0]:.2f}x (target >= 1.0)")
+    if "clipkit_text" in r:
+        print(f"HF text tower, {len(ids)} prompts:  {r['hf_text'][0]:8.1f} prompts/s (median {r['hf_text'][1]:.1f})")
+        print(f"clipkit text tower, {len(ids)} prompts: {r['clipkit_text'][0]:8.1f} prompts/s (median {r['clipkit_text'][1]:.1f})")
+        print(f"ratio clipkit / HF  text tower: {r['clipkit_text'][0] / r['hf_text'][0]:.2f}x (target >= 1.3)")
+    print(f"clipkit cold start (process start to first result, 1 image, best of 3): {r['clipkit_cold_start']:.3f} s (target <= 0.3)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
