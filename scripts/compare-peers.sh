@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Compares clipkit with Hugging Face transformers (torch) and ONNX Runtime on the same
 # random-weight ViT-B/32, in one invocation: image tower at batch 32, text tower on 1000 prompts,
-# clipkit's cold start. Prints images/s, prompts/s and the ratios of issue 6.
+# end to end over 64 JPEGs (HF's zero-shot pipeline with the PIL processor vs clipkit's batch
+# pipeline), and clipkit's cold start. Prints images/s, prompts/s and the ratios of issue 6.
 #
 #   scripts/compare-peers.sh                    # makes .build/peers-venv with pinned versions
 #   PEERS_VENV=/work/venv scripts/compare-peers.sh   # reuses a venv that has them
@@ -23,7 +24,7 @@ MODEL_DIR=${MODEL_DIR:-${TMPDIR:-/tmp}/clipkit-peers-b32}
 venv=${PEERS_VENV:-.build/peers-venv}
 if [[ ! -x "$venv/bin/python" ]]; then
     python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --extra-index-url https://download.pytorch.org/whl/cpu \
+    "$venv/bin/pip" install --quiet \
         "torch==$TORCH_VERSION" "transformers==$TRANSFORMERS_VERSION" \
         "onnxruntime==$ONNXRUNTIME_VERSION" "onnx==$ONNX_VERSION" "onnxscript==$ONNXSCRIPT_VERSION" \
         numpy safetensors pillow
@@ -34,12 +35,20 @@ print("torch", torch.__version__, "| transformers", transformers.__version__, "|
 EOF
 
 swift build -c release --product clipkit-bench
-bench=$(swift build -c release --show-bin-path)/clipkit-bench
+swift build -c release --product clipkit
+bin=$(swift build -c release --show-bin-path)
+bench=$bin/clipkit-bench
 "$bench" write-model --preset b32 --out "$MODEL_DIR"
+
+# End to end: 64 JPEGs of 500x375 cut from the example photos, unless IMAGES_DIR names a folder.
+if [[ -z "${IMAGES_DIR:-}" ]]; then
+    IMAGES_DIR=${TMPDIR:-/tmp}/clipkit-peers-images
+    "$venv/bin/python" scripts/peers/make_images.py "$IMAGES_DIR"
+fi
 
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores," \
      "$(grep -o -w -m1 avx2 /proc/cpuinfo || echo no-avx2); load: $(cut -d' ' -f1-3 /proc/loadavg)"
 # The same thread count for every runtime; OpenBLAS reads OPENBLAS_NUM_THREADS.
 OMP_NUM_THREADS=$THREADS OPENBLAS_NUM_THREADS=$THREADS \
     "$venv/bin/python" scripts/peers/compare_peers.py --model "$MODEL_DIR" --clipkit-bench "$bench" \
-    --threads "$THREADS" --seconds "$SECONDS_PER_RUN" ${IMAGES_DIR:+--images "$IMAGES_DIR"}
+    --threads "$THREADS" --seconds "$SECONDS_PER_RUN" --images "$IMAGES_DIR" --clipkit "$bin/clipkit"

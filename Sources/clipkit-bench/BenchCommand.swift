@@ -11,6 +11,7 @@ struct BenchCommand: AsyncParsableCommand {
             ModelBenchCommand.self,
             WriteModelCommand.self,
             FirstResultCommand.self,
+            EndToEndCommand.self,
             PreprocessBenchmark.self,
             TokenizeBenchmark.self,
             ParityCommand.self,

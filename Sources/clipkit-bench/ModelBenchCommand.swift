@@ -35,8 +35,6 @@ struct ModelBenchCommand: ParsableCommand {
     @Option(help: "BLAS threads (default: OpenBLAS's own choice).")
     var threads: Int?
 
-    @Option(help: "End-to-end run over a folder of JPEGs (needs clipkit's image loader; not yet wired).")
-    var images: String?
 
     @Flag(help: "Skip the sgemm peak measurement.")
     var skipPeak = false
@@ -50,11 +48,6 @@ struct ModelBenchCommand: ParsableCommand {
         if model != nil && preset.count != 1 { throw ValidationError("--model needs exactly one --preset") }
         if batchSizes.isEmpty || batchSizes.contains(where: { $0 < 1 }) {
             throw ValidationError("--batches must be positive integers, e.g. 1,8,32")
-        }
-        if images != nil {
-            // HOOK (end to end): decode + preprocess + image tower over a folder of JPEGs, to be
-            // wired once the image loader and pipeline land; see scripts/compare-peers.sh.
-            throw ValidationError("--images: the end-to-end run needs clipkit's image pipeline, which is not wired into the benchmark yet")
         }
     }
 

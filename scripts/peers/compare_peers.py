@@ -112,6 +112,46 @@ def clipkit(args):
     return results
 
 
+LABELS = ["bird", "cat", "dog", "hen", "hippo", "room", "tractor", "ostrich", "ox"]
+
+
+def end_to_end(args):
+    """Files to probabilities: HF's zero-shot pipeline with the PIL processor (the reference
+    path) at batch --batch, against `clipkit-bench end-to-end` (the pipeline `clipkit classify`
+    runs), both with the model loaded and the same nine prompts."""
+    from transformers import CLIPImageProcessorPil, CLIPModel, CLIPTokenizer, pipeline
+
+    files = sorted(os.path.join(args.images, f) for f in os.listdir(args.images) if not f.startswith("."))
+    model = CLIPModel.from_pretrained(args.model, dtype=torch.float32).eval()
+    pipe = pipeline("zero-shot-image-classification", model=model,
+                    tokenizer=CLIPTokenizer.from_pretrained(args.model),
+                    image_processor=CLIPImageProcessorPil.from_pretrained(args.model), device="cpu")
+
+    def run():
+        with torch.inference_mode():
+            pipe(files, candidate_labels=LABELS, batch_size=args.batch, hypothesis_template="a photo of a {}")
+
+    best, median = timed(run, args.seconds, min_runs=2)
+    results = {"hf_e2e": (len(files) / best, len(files) / median), "e2e_count": len(files)}
+    del pipe, model
+    out = subprocess.run([args.clipkit_bench, "end-to-end", "--model", args.model, "--images", args.images,
+                          "--batch-size", str(args.batch), "--seconds", str(args.seconds)],
+                         check=True, capture_output=True, text=True).stdout
+    print(out.rstrip())
+    m = re.search(r"end to end: ([\d.]+) images/s \(median ([\d.]+)", out)
+    results["clipkit_e2e"] = (float(m.group(1)), float(m.group(2)))
+    # Cold start of the real command: process start to the printed result, one image.
+    if args.clipkit:
+        starts = []
+        for _ in range(3):
+            start = time.perf_counter()
+            subprocess.run([args.clipkit, "classify", "--model", args.model, "--label", "cat", "--label", "dog",
+                            files[0]], check=True, capture_output=True)
+            starts.append(time.perf_counter() - start)
+        results["clipkit_cli_cold_start"] = min(starts)
+    return results
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True, help="model folder (clipkit-bench write-model)")
@@ -120,7 +160,8 @@ def main():
     parser.add_argument("--labels", type=int, default=1000)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=10)
-    parser.add_argument("--images", help="folder of JPEGs for the end-to-end comparison (not wired yet)")
+    parser.add_argument("--images", help="folder of JPEGs for the end-to-end comparison")
+    parser.add_argument("--clipkit", help="path of the clipkit binary (cold start of `clipkit classify`)")
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -137,12 +178,8 @@ def main():
     del model
     r.update(clipkit(args))
 
-    # HOOK (end to end, for the lead once `clipkit classify` lands): decode + preprocess + image
-    # tower + scoring over --images with HF's pipeline("zero-shot-image-classification",
-    # image_processor=CLIPImageProcessorPil) at batch 32 vs `clipkit classify`; print
-    # "end to end: HF X images/s, clipkit Y images/s, ratio Y/X (target >= 1.3)".
     if args.images:
-        print("end-to-end comparison: not wired yet (see the HOOK in scripts/peers/compare_peers.py)")
+        r.update(end_to_end(args))
 
     print()
     print(f"== peers on the same model, batch {args.batch}, {args.threads} threads (best of runs; median) ==")
@@ -159,6 +196,12 @@ def main():
         print(f"clipkit text tower, {len(ids)} prompts: {r['clipkit_text'][0]:8.1f} prompts/s (median {r['clipkit_text'][1]:.1f})")
         print(f"ratio clipkit / HF  text tower: {r['clipkit_text'][0] / r['hf_text'][0]:.2f}x (target >= 1.3)")
     print(f"clipkit cold start (process start to first result, 1 image, best of 3): {r['clipkit_cold_start']:.3f} s (target <= 0.3)")
+    if "clipkit_e2e" in r:
+        print(f"HF pipeline end to end, {r['e2e_count']} JPEGs:    {r['hf_e2e'][0]:8.2f} images/s (median {r['hf_e2e'][1]:.2f})")
+        print(f"clipkit end to end, {r['e2e_count']} JPEGs:        {r['clipkit_e2e'][0]:8.2f} images/s (median {r['clipkit_e2e'][1]:.2f})")
+        print(f"ratio clipkit / HF  end to end: {r['clipkit_e2e'][0] / r['hf_e2e'][0]:.2f}x (target >= 1.3)")
+    if "clipkit_cli_cold_start" in r:
+        print(f"clipkit classify cold start (1 JPEG, best of 3): {r['clipkit_cli_cold_start']:.3f} s")
 
 
 if __name__ == "__main__":

@@ -15,36 +15,18 @@ struct Linear: Sendable {
         outputSize = output
     }
 
-    /// Stacks the rows of several layers with the same input into one layer (fused QKV).
-    init(concatenating parts: [Linear]) {
-        inputSize = parts[0].inputSize
-        outputSize = parts.reduce(0) { $0 + $1.outputSize }
-        let inputSize = inputSize
-        weight = FloatStorage(converting: outputSize * inputSize) { out in
-            var offset = 0
-            for part in parts {
-                (out + offset).update(from: part.weight.pointer, count: part.weight.count)
-                offset += part.weight.count
-            }
-        }
-        bias = parts.allSatisfy({ $0.bias != nil }) ? FloatStorage(converting: outputSize) { out in
-            var offset = 0
-            for part in parts {
-                if let b = part.bias { (out + offset).update(from: b.pointer, count: b.count) }
-                offset += part.outputSize
-            }
-        } : nil
-    }
-
     /// `out[rows, outputSize] = x[rows, inputSize] · Wᵀ + b`; with `accumulate`, the result is
-    /// added to what `out` holds (a fused residual connection).
+    /// added to what `out` holds (a fused residual connection). Rows of `out` lie
+    /// `outputStride` floats apart (default `outputSize`), so a layer can fill a column block of
+    /// a wider buffer (Q, K and V side by side).
     func apply(_ x: UnsafePointer<Float>, rows: Int, into out: UnsafeMutablePointer<Float>,
-               accumulate: Bool = false) {
+               accumulate: Bool = false, outputStride: Int? = nil) {
+        let stride = outputStride ?? outputSize
         var beta: Float = accumulate ? 1 : 0
         if let bias {
             // Seeding `out` with the bias lets BLAS add the product to it (beta = 1): one pass.
             for r in 0..<rows {
-                let row = out + r * outputSize
+                let row = out + r * stride
                 if accumulate {
                     for i in 0..<outputSize { row[i] += bias.pointer[i] }
                 } else {
@@ -53,15 +35,16 @@ struct Linear: Sendable {
             }
             beta = 1
         }
-        product(x, rows: rows, into: out, beta: beta)
+        product(x, rows: rows, into: out, beta: beta, outputStride: stride)
     }
 
     /// `out[rows, outputSize] = x[rows, inputSize] · Wᵀ + beta · out`, the bias left to the
     /// caller (to fuse it with an activation).
     func product(_ x: UnsafePointer<Float>, rows: Int, into out: UnsafeMutablePointer<Float>,
-                 beta: Float = 0) {
+                 beta: Float = 0, outputStride: Int? = nil) {
         BLAS.gemmTransposedB(m: rows, n: outputSize, k: inputSize, a: x, lda: inputSize,
-                             b: weight.pointer, ldb: inputSize, beta: beta, c: out, ldc: outputSize)
+                             b: weight.pointer, ldb: inputSize, beta: beta, c: out,
+                             ldc: outputStride ?? outputSize)
     }
 }
 
