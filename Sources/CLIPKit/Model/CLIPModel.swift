@@ -59,6 +59,7 @@ public final class CLIPModel: Sendable {
     /// it; sequences may differ in length and need no padding. [sequences, embeddingSize]
     public func textEmbeddings(tokenIDs sequences: [[Int]]) throws -> Tensor {
         try text.validate(sequences)
+        guard !sequences.isEmpty else { return Tensor(zeros: [0, embeddingSize]) }
         let width = configuration.text.hiddenSize
         var pooled = [Float](repeating: 0, count: sequences.count * width)
         pooled.withUnsafeMutableBufferPointer { text.pooled(sequences, into: $0.baseAddress!) }
@@ -76,6 +77,7 @@ public final class CLIPModel: Sendable {
             throw ModelError.invalidInput(reason: "pixels have shape \(pixels.shape), expected [images, \(v.channelCount), \(v.imageSize), \(v.imageSize)]")
         }
         let count = shape[0]
+        guard count > 0 else { return Tensor(zeros: [0, embeddingSize]) }
         var pooled = [Float](repeating: 0, count: count * v.hiddenSize)
         pixels.scalars.withUnsafeBufferPointer { source in
             pooled.withUnsafeMutableBufferPointer { vision.pooled(source.baseAddress!, count: count, into: $0.baseAddress!) }
