@@ -30,16 +30,13 @@ let package = Package(
         // catch (see Sources/CImageCodecs/include/CImageCodecs.h).
         .target(name: "CImageCodecs", dependencies: ["CJPEG", "CPNG"]),
         // Small C kernels for hot loops where Swift measurably cannot keep up (see each file).
-        .target(
-            name: "CLIPKitKernels",
-            cSettings: [.unsafeFlags(["-O3", "-ffast-math", "-fno-finite-math-only"])]),
+        .target(name: "CLIPKitKernels"),
         .target(
             name: "CLIPKit",
             dependencies: [
                 .target(name: "COpenBLAS", condition: .when(platforms: [.linux])),
                 "CJPEG", "CPNG", "CWebP", "CImageCodecs", "CLIPKitKernels",
-            ],
-            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]),
+            ]),
         .executableTarget(
             name: "clipkit",
             dependencies: [
