@@ -19,7 +19,7 @@ from transformers import CLIPConfig, CLIPModel, CLIPTokenizer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "fixtures"))
-from model import TEXTS, floats, pixel_batch, randomize  # noqa: E402
+from model import floats, pixel_batch, randomize, reference_outputs  # noqa: E402
 
 PRESETS = {
     # openai/clip-vit-base-patch32 and openai/clip-vit-large-patch14 (legacy eos_token_id 2).
@@ -51,17 +51,13 @@ def main():
     size = model.config.vision_config.image_size
     pixels = pixel_batch(args.images, 3, size)
     pixels.numpy().astype("<f4").tofile(os.path.join(args.out, "pixels.f32"))
-    enc = tokenizer(TEXTS, padding=True, truncation=True, max_length=77, return_tensors="pt")
-    ids = [row[: int(m.sum())].tolist() for row, m in zip(enc["input_ids"], enc["attention_mask"])]
     with torch.inference_mode():
-        text = model.get_text_features(**enc).pooler_output
-        image = model.get_image_features(pixel_values=pixels).pooler_output
-        out = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], pixel_values=pixels)
+        ids, text, image, _, probabilities = reference_outputs(model, tokenizer, pixels)
     with open(os.path.join(args.out, "reference.json"), "w") as f:
         json.dump({
             "preset": args.preset, "token_ids": ids, "image_count": args.images, "image_size": size,
             "text_features": [floats(r) for r in text], "image_features": [floats(r) for r in image],
-            "probabilities": [floats(r) for r in out.logits_per_image.softmax(dim=1)],
+            "probabilities": [floats(r) for r in probabilities],
         }, f)
 
 

@@ -37,12 +37,8 @@ public struct DecodedImage: Sendable {
         guard width > 0, height > 0, width.multipliedReportingOverflow(by: height).overflow == false,
             pixels.count == width * height * 3
         else { return nil }
-        self.width = width
-        self.height = height
-        self.pixels = pixels
-        self.format = format
-        self.sourceMode = sourceMode
-        self.transparentColor = transparentColor
+        self.init(validatedWidth: width, height: height, pixels: pixels, format: format,
+                  sourceMode: sourceMode, transparentColor: transparentColor)
     }
 
     /// Internal initialiser for decoders that have already validated the geometry.
