@@ -7,6 +7,9 @@ let package = Package(
     products: [
         .library(name: "CLIPKit", targets: ["CLIPKit"]),
         .executable(name: "clipkit", targets: ["clipkit"]),
+        // The C ABI (Sources/CLIPKitABI/include/clipkit.h) for Python/Spark: libCLIPKitC.so,
+        // installed as libclipkit.so by python/ (the name `clipkit` is the executable's).
+        .library(name: "CLIPKitC", type: .dynamic, targets: ["CLIPKitC"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -37,6 +40,10 @@ let package = Package(
                 .target(name: "COpenBLAS", condition: .when(platforms: [.linux])),
                 "CJPEG", "CPNG", "CWebP", "CImageCodecs", "CLIPKitKernels",
             ]),
+        // The C header of libclipkit.so; a C target so the Swift side compiles against it.
+        .target(name: "CLIPKitABI"),
+        // The C ABI's implementation (`@_cdecl` functions over CLIPKit).
+        .target(name: "CLIPKitC", dependencies: ["CLIPKit", "CLIPKitABI"]),
         .executableTarget(
             name: "clipkit",
             dependencies: [

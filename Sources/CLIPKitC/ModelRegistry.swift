@@ -1,0 +1,51 @@
+import CLIPKit
+import Foundation
+
+/// The models loaded in this process, one per (folder, precision), shared by every handle.
+///
+/// A Spark executor creates a classifier per task; the registry makes every one after the first
+/// reuse the weights already in memory. Entries live as long as the process.
+final class ModelRegistry: @unchecked Sendable {
+    /// What a model folder yields apart from the preprocessing, which each handle may override.
+    struct Entry: Sendable {
+        let model: CLIPModel
+        let tokenizer: CLIPTokenizer
+        let preprocessor: PreprocessorConfig
+    }
+
+    static let shared = ModelRegistry()
+
+    // @unchecked Sendable: `entries` is only touched with `lock` held.
+    private let lock = NSLock()
+    private var entries: [String: Entry] = [:]
+
+    /// Resolves `reference` (folder, Hub id or Spark NLP name) to a local folder.
+    static func resolve(_ reference: String) throws -> URL {
+        do {
+            return try Blocking.run { try await ModelLocator.resolve(reference) }
+        } catch {
+            throw ABIError(error, loading: true)
+        }
+    }
+
+    /// The model in `folder` at `precision`, loading it on first use. Loads are serialised by
+    /// the lock, so concurrent first calls load once.
+    func entry(folder: URL, precision: String) throws -> Entry {
+        let key = folder.standardizedFileURL.resolvingSymlinksInPath().path + "\u{0}" + precision
+        lock.lock()
+        defer { lock.unlock() }
+        if let entry = entries[key] { return entry }
+        do {
+            // Only fp32 exists until the reduced-precision branch is merged; EngineOptions
+            // rejects other values before this point.
+            let entry = Entry(
+                model: try CLIPModel(directory: folder),
+                tokenizer: try CLIPTokenizer(directory: folder),
+                preprocessor: try PreprocessorConfig.load(fromDirectory: folder))
+            entries[key] = entry
+            return entry
+        } catch {
+            throw ABIError(error, loading: true)
+        }
+    }
+}
