@@ -33,7 +33,11 @@ final class Engine: Sendable {
     /// [indices.count, embeddingSize] and the source indices of its rows; `fail(index, error)`
     /// is called for each item that could not be decoded or run. Every item gets exactly one of
     /// the two, so a bad item can never shift another's result.
-    func embedImages(_ source: BatchSource, deliver: (Tensor, [Int]) -> Void, fail: (Int, ABIError) -> Void) {
+    /// `decoded(index, height, width)` reports each decoded image's size before its result.
+    func embedImages(
+        _ source: BatchSource, deliver: (Tensor, [Int]) -> Void, decoded: (Int, _ height: Int, _ width: Int) -> Void,
+        fail: (Int, ABIError) -> Void
+    ) {
         let shape = pipeline.preprocessor.outputShape
         let expected = [shape.channels, shape.height, shape.width]
         let slot = shape.channels * shape.height * shape.width
@@ -56,6 +60,7 @@ final class Engine: Sendable {
                             throw ABIError.image("item \(first + i): preprocessing gives shape \([actual.channels, actual.height, actual.width]) but the model reads \(expected) (keep do_center_crop on)")
                         }
                         pipeline.preprocessor.preprocess(image, into: UnsafeMutableBufferPointer(start: base + i * slot, count: slot))
+                        errors.setSize(i, height: image.height, width: image.width)
                     } catch {
                         errors.set(i, ABIError(error))
                     }
@@ -80,6 +85,8 @@ final class Engine: Sendable {
                     fail(first + i, error)
                     continue
                 }
+                let size = errors.size(i)
+                decoded(first + i, size.height, size.width)
                 if indices.count != i {
                     let to = indices.count * slot
                     scalars.withUnsafeMutableBufferPointer { b in
@@ -105,13 +112,29 @@ final class Engine: Sendable {
     }
 }
 
-/// One optional error per item of a batch, written concurrently (each item its own slot).
-/// `@unchecked Sendable`: the lock guards the array.
+/// One optional error and the decoded size per item of a batch, written concurrently (each
+/// item its own slot). `@unchecked Sendable`: the lock guards the arrays.
 private final class ErrorSlots: @unchecked Sendable {
     private let lock = NSLock()
     private var slots: [ABIError?]
+    private var sizes: [(height: Int, width: Int)]
 
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    init(count: Int) {
+        slots = Array(repeating: nil, count: count)
+        sizes = Array(repeating: (-1, -1), count: count)
+    }
+
+    func setSize(_ i: Int, height: Int, width: Int) {
+        lock.lock()
+        sizes[i] = (height, width)
+        lock.unlock()
+    }
+
+    func size(_ i: Int) -> (height: Int, width: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        return sizes[i]
+    }
 
     func set(_ i: Int, _ error: ABIError) {
         lock.lock()

@@ -66,12 +66,12 @@ public func clipkitClassifierLabelCount(_ classifier: OpaquePointer?) -> Int32 {
 @_cdecl("clipkit_classifier_classify_encoded")
 public func clipkitClassifierClassifyEncoded(
     _ classifier: OpaquePointer?, _ count: Int64, _ data: UnsafePointer<UInt8>?, _ offsets: UnsafePointer<Int64>?,
-    _ probabilities: UnsafeMutablePointer<Float>?, _ statuses: UnsafeMutablePointer<Int32>?,
+    _ probabilities: UnsafeMutablePointer<Float>?, _ sizes: UnsafeMutablePointer<Int32>?, _ statuses: UnsafeMutablePointer<Int32>?,
     _ messages: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 ) -> Int32 {
     guarded(nil) {
         let source = try BatchSource(count: count, data: data, offsets: offsets, kind: .encoded)
-        try classify(classifier, source, probabilities, statuses, messages)
+        try classify(classifier, source, probabilities, sizes, statuses, messages)
     }
 }
 
@@ -79,12 +79,12 @@ public func clipkitClassifierClassifyEncoded(
 public func clipkitClassifierClassifyPixels(
     _ classifier: OpaquePointer?, _ count: Int64, _ data: UnsafePointer<UInt8>?, _ offsets: UnsafePointer<Int64>?,
     _ heights: UnsafePointer<Int32>?, _ widths: UnsafePointer<Int32>?, _ channels: UnsafePointer<Int32>?,
-    _ order: Int32, _ probabilities: UnsafeMutablePointer<Float>?, _ statuses: UnsafeMutablePointer<Int32>?,
+    _ order: Int32, _ probabilities: UnsafeMutablePointer<Float>?, _ sizes: UnsafeMutablePointer<Int32>?, _ statuses: UnsafeMutablePointer<Int32>?,
     _ messages: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 ) -> Int32 {
     guarded(nil) {
         let source = try pixelSource(count, data, offsets, heights, widths, channels, order)
-        try classify(classifier, source, probabilities, statuses, messages)
+        try classify(classifier, source, probabilities, sizes, statuses, messages)
     }
 }
 
@@ -95,11 +95,11 @@ public func clipkitClassifierFree(_ classifier: OpaquePointer?) {
 
 private func classify(
     _ classifier: OpaquePointer?, _ source: BatchSource, _ probabilities: UnsafeMutablePointer<Float>?,
-    _ statuses: UnsafeMutablePointer<Int32>?, _ messages: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+    _ sizes: UnsafeMutablePointer<Int32>?, _ statuses: UnsafeMutablePointer<Int32>?, _ messages: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 ) throws {
     let handle = try Handles.borrow(classifier, as: ClassifierHandle.self)
     let width = handle.classifier.labels.count
-    let out = try ItemOutputs(rows: probabilities, width: width, statuses: statuses, messages: messages, count: source.count)
+    let out = try ItemOutputs(rows: probabilities, width: width, sizes: sizes, statuses: statuses, messages: messages, count: source.count)
     handle.engine.embedImages(source, deliver: { embeddings, indices in
         for (row, result) in zip(indices, handle.classifier.classify(imageEmbeddings: embeddings)) {
             for score in result.scores {
@@ -107,7 +107,7 @@ private func classify(
             }
             out.succeed(row)
         }
-    }, fail: out.fail)
+    }, decoded: out.decoded, fail: out.fail)
 }
 
 private func pixelSource(
@@ -146,12 +146,12 @@ public func clipkitEmbedderDimension(_ embedder: OpaquePointer?) -> Int32 {
 @_cdecl("clipkit_embedder_embed_encoded")
 public func clipkitEmbedderEmbedEncoded(
     _ embedder: OpaquePointer?, _ count: Int64, _ data: UnsafePointer<UInt8>?, _ offsets: UnsafePointer<Int64>?,
-    _ embeddings: UnsafeMutablePointer<Float>?, _ statuses: UnsafeMutablePointer<Int32>?,
-    _ messages: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+    _ embeddings: UnsafeMutablePointer<Float>?, _ sizes: UnsafeMutablePointer<Int32>?,
+    _ statuses: UnsafeMutablePointer<Int32>?, _ messages: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 ) -> Int32 {
     guarded(nil) {
         let source = try BatchSource(count: count, data: data, offsets: offsets, kind: .encoded)
-        try embed(embedder, source, embeddings, statuses, messages)
+        try embed(embedder, source, embeddings, sizes, statuses, messages)
     }
 }
 
@@ -159,12 +159,12 @@ public func clipkitEmbedderEmbedEncoded(
 public func clipkitEmbedderEmbedPixels(
     _ embedder: OpaquePointer?, _ count: Int64, _ data: UnsafePointer<UInt8>?, _ offsets: UnsafePointer<Int64>?,
     _ heights: UnsafePointer<Int32>?, _ widths: UnsafePointer<Int32>?, _ channels: UnsafePointer<Int32>?,
-    _ order: Int32, _ embeddings: UnsafeMutablePointer<Float>?, _ statuses: UnsafeMutablePointer<Int32>?,
-    _ messages: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+    _ order: Int32, _ embeddings: UnsafeMutablePointer<Float>?, _ sizes: UnsafeMutablePointer<Int32>?,
+    _ statuses: UnsafeMutablePointer<Int32>?, _ messages: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 ) -> Int32 {
     guarded(nil) {
         let source = try pixelSource(count, data, offsets, heights, widths, channels, order)
-        try embed(embedder, source, embeddings, statuses, messages)
+        try embed(embedder, source, embeddings, sizes, statuses, messages)
     }
 }
 
@@ -194,11 +194,11 @@ public func clipkitEmbedderFree(_ embedder: OpaquePointer?) {
 
 private func embed(
     _ embedder: OpaquePointer?, _ source: BatchSource, _ embeddings: UnsafeMutablePointer<Float>?,
-    _ statuses: UnsafeMutablePointer<Int32>?, _ messages: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+    _ sizes: UnsafeMutablePointer<Int32>?, _ statuses: UnsafeMutablePointer<Int32>?, _ messages: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 ) throws {
     let handle = try Handles.borrow(embedder, as: EmbedderHandle.self)
     let width = handle.engine.pipeline.embeddingSize
-    let out = try ItemOutputs(rows: embeddings, width: width, statuses: statuses, messages: messages, count: source.count)
+    let out = try ItemOutputs(rows: embeddings, width: width, sizes: sizes, statuses: statuses, messages: messages, count: source.count)
     handle.engine.embedImages(source, deliver: { tensor, indices in
         tensor.scalars.withUnsafeBufferPointer { b in
             guard let p = b.baseAddress, b.count == indices.count * width else { return }
@@ -207,5 +207,5 @@ private func embed(
                 out.succeed(row)
             }
         }
-    }, fail: out.fail)
+    }, decoded: out.decoded, fail: out.fail)
 }

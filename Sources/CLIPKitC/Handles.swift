@@ -49,21 +49,29 @@ enum Handles {
 struct ItemOutputs {
     let rows: UnsafeMutablePointer<Float>
     let width: Int
+    let sizes: UnsafeMutablePointer<Int32>?
     let statuses: UnsafeMutablePointer<Int32>
     let messages: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
 
-    init(rows: UnsafeMutablePointer<Float>?, width: Int, statuses: UnsafeMutablePointer<Int32>?,
+    init(rows: UnsafeMutablePointer<Float>?, width: Int, sizes: UnsafeMutablePointer<Int32>?, statuses: UnsafeMutablePointer<Int32>?,
          messages: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, count: Int) throws {
         guard let rows else { throw ABIError.invalidArgument("the output buffer is NULL") }
         guard let statuses else { throw ABIError.invalidArgument("statuses is NULL") }
         self.rows = rows
         self.width = width
+        self.sizes = sizes
         self.statuses = statuses
         self.messages = messages
         // Until proven good every item is a failure with a zero row, so nothing is left unset.
         rows.update(repeating: 0, count: count * width)
         statuses.update(repeating: Status.inference, count: count)
         messages?.update(repeating: nil, count: count)
+        sizes?.update(repeating: -1, count: 2 * count)
+    }
+
+    func decoded(_ index: Int, height: Int, width: Int) {
+        sizes?[2 * index] = Int32(clamping: height)
+        sizes?[2 * index + 1] = Int32(clamping: width)
     }
 
     func succeed(_ index: Int) {

@@ -129,12 +129,14 @@ int32_t clipkit_classifier_label_count(const clipkit_classifier *classifier);
  * applied). Image i is `data[offsets[i] ..< offsets[i + 1]]` (`offsets` has count + 1 entries,
  * non-decreasing: an Arrow binary column's layout).
  * Outputs, caller-allocated: `probabilities` count × label_count floats (softmax over the
- * labels, label order; rows of failed items are set to 0), `statuses` count entries,
- * `messages` count entries (NULL for a good item, else a message to free) or NULL.
+ * labels, label order; rows of failed items are set to 0); `sizes` count × 2 int32 (height,
+ * width of the decoded image after EXIF orientation; -1 for failed items) or NULL; `statuses`
+ * count entries; `messages` count entries (NULL for a good item, else a message to free) or NULL.
  */
 int32_t clipkit_classifier_classify_encoded(const clipkit_classifier *classifier, int64_t count,
                                             const uint8_t *data, const int64_t *offsets,
-                                            float *probabilities, int32_t *statuses, char **messages);
+                                            float *probabilities, int32_t *sizes, int32_t *statuses,
+                                            char **messages);
 
 /**
  * Classifies `count` raw 8-bit images, row-major, `channels` 1 (gray), 3 or 4 (alpha dropped,
@@ -147,7 +149,8 @@ int32_t clipkit_classifier_classify_pixels(const clipkit_classifier *classifier,
                                            const uint8_t *data, const int64_t *offsets,
                                            const int32_t *heights, const int32_t *widths,
                                            const int32_t *channels, int32_t order,
-                                           float *probabilities, int32_t *statuses, char **messages);
+                                           float *probabilities, int32_t *sizes, int32_t *statuses,
+                                           char **messages);
 
 /** Releases a classifier (the shared model stays loaded for other handles). NULL is accepted. */
 void clipkit_classifier_free(clipkit_classifier *classifier);
@@ -164,18 +167,20 @@ int32_t clipkit_embedder_dimension(const clipkit_embedder *embedder);
 /**
  * L2-normalised image embeddings of `count` encoded images (layout as
  * clipkit_classifier_classify_encoded); `embeddings` holds count × dimension floats (rows of
- * failed items are set to 0).
+ * failed items are set to 0); `sizes`, `statuses`, `messages` as there.
  */
 int32_t clipkit_embedder_embed_encoded(const clipkit_embedder *embedder, int64_t count,
                                        const uint8_t *data, const int64_t *offsets,
-                                       float *embeddings, int32_t *statuses, char **messages);
+                                       float *embeddings, int32_t *sizes, int32_t *statuses,
+                                       char **messages);
 
 /** L2-normalised image embeddings of raw pixel buffers (layout as clipkit_classifier_classify_pixels). */
 int32_t clipkit_embedder_embed_pixels(const clipkit_embedder *embedder, int64_t count,
                                       const uint8_t *data, const int64_t *offsets,
                                       const int32_t *heights, const int32_t *widths,
                                       const int32_t *channels, int32_t order,
-                                      float *embeddings, int32_t *statuses, char **messages);
+                                      float *embeddings, int32_t *sizes, int32_t *statuses,
+                                      char **messages);
 
 /**
  * L2-normalised text embeddings of `count` UTF-8 strings (CLIP tokenizer, truncated at 77
