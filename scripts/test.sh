@@ -5,3 +5,9 @@ cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 swift build
 swift test
+# Python binding and Spark stages (python/tests) against the debug build's library and CLI.
+# Exit status 5 means pytest collected nothing (e.g. pyspark missing): not a failure here.
+status=0
+CLIPKIT_LIBRARY="$PWD/.build/debug/libCLIPKitC.so" CLIPKIT_CLI="$PWD/.build/debug/clipkit" \
+    PYTHONPATH="$PWD/python" .venv-test/bin/python -m pytest -q python/tests || status=$?
+if [ "$status" -ne 0 ] && [ "$status" -ne 5 ]; then exit "$status"; fi
