@@ -37,7 +37,8 @@ class BuildWithSwift(build_py):
     def run(self):
         super().run()
         lib_dir = Path(self.build_lib) / "clipkit" / "_lib"
-        lib_dir.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(lib_dir, ignore_errors=True)  # no stale runtime libraries from an earlier build
+        lib_dir.mkdir(parents=True)
         source = native_library()
         if not source.exists():
             raise RuntimeError(f"native library not found: {source}")
