@@ -67,20 +67,24 @@ def test_pixel_buffers_bgr_rgb_gray_and_alpha_agree(classifier):
     assert a.sizes.tolist() == [[37, 53]]
 
 
-def test_pixel_buffers_match_the_decoded_file(classifier):
-    """A PNG's pixels given raw (BGR) score as the PNG itself: same preprocessing path."""
+def png_of(rgb: np.ndarray) -> bytes:
+    """A minimal 8-bit RGB PNG of `rgb` [height, width, 3]."""
     import zlib
 
-    width, height = 40, 30
-    rng = np.random.default_rng(3)
-    rgb = rng.integers(0, 256, size=(height, width, 3), dtype=np.uint8)
+    height, width, _ = rgb.shape
     raw = b"".join(b"\x00" + rgb[y].tobytes() for y in range(height))
 
     def chunk(kind, data):
         return len(data).to_bytes(4, "big") + kind + data + zlib.crc32(kind + data).to_bytes(4, "big")
 
-    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, 2, 0, 0, 0]))
-    png += chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+    header = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, 2, 0, 0, 0])
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+
+def test_pixel_buffers_match_the_decoded_file(classifier):
+    """A PNG's pixels given raw (BGR) score as the PNG itself: same preprocessing path."""
+    rgb = np.random.default_rng(3).integers(0, 256, size=(30, 40, 3), dtype=np.uint8)
+    png = png_of(rgb)
     encoded = classifier.classify([png])
     pixels = classifier.classify_pixels([rgb[:, :, ::-1]], order="bgr")
     np.testing.assert_array_equal(encoded.values, pixels.values)
@@ -114,6 +118,18 @@ def test_embeddings_are_unit_length_and_agree_with_classification():
     # Classification is softmax(scale · cos): the argmax of the cosines is the best label.
     probabilities = clipkit.Classifier(str(TINY), LABELS).classify(read(GOOD.values())).values
     assert (np.argmax(images.values @ texts.T, axis=1) == np.argmax(probabilities, axis=1)).all()
+
+
+def test_embedder_pixels_match_encoded_and_failures_stay_in_place():
+    embedder = clipkit.Embedder(str(TINY), batch_size=2)
+    rgb = np.random.default_rng(5).integers(0, 256, size=(50, 20, 3), dtype=np.uint8)
+    encoded = embedder.embed_images([png_of(rgb), b"junk", png_of(rgb[::-1])])
+    pixels = embedder.embed_pixels([rgb, np.zeros((2, 2, 5), np.uint8), rgb[::-1]], order="rgb")
+    assert encoded.statuses.tolist() == [0, 3, 0] and pixels.statuses.tolist() == [0, 3, 0]
+    assert "channels" in pixels.errors[1]
+    np.testing.assert_array_equal(encoded.values, pixels.values)
+    assert not encoded.values[1].any()
+    assert embedder.embed_texts([]).shape == (0, embedder.dimension)
 
 
 def test_preprocessing_overrides_reach_the_engine():
