@@ -33,10 +33,11 @@ class ClassifierSpec:
     preprocessing_json: Optional[str]
     hub_endpoint: Optional[str] = None
     threads: int = 0
+    precision: str = "fp32"
 
     def key(self) -> Tuple:
         return (self.model, self.labels, self.template, self.batch_size, self.preprocessing_json,
-                self.hub_endpoint, self.threads)
+                self.hub_endpoint, self.threads, self.precision)
 
 
 def task_threads() -> int:
@@ -65,7 +66,8 @@ def classifier_for(spec: ClassifierSpec):
             os.environ["HF_ENDPOINT"] = spec.hub_endpoint
         preprocessing = json.loads(spec.preprocessing_json) if spec.preprocessing_json else None
         classifier = Classifier(spec.model, list(spec.labels), spec.template, threads=spec.threads,
-                                batch_size=spec.batch_size, preprocessing=preprocessing)
+                                batch_size=spec.batch_size, precision=spec.precision,
+                                preprocessing=preprocessing)
         _CACHE[key] = classifier
         return classifier
 

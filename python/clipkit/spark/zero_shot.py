@@ -59,6 +59,8 @@ class CLIPForZeroShotClassification(Transformer, DefaultParamsReadable, DefaultP
     hubEndpoint = Param(Params._dummy(), "hubEndpoint", "Hub endpoint for executors (HF_ENDPOINT), from remote_loc",
                         TypeConverters.toString)
     template = Param(Params._dummy(), "template", "prompt template; {} is replaced by each label", TypeConverters.toString)
+    precision = Param(Params._dummy(), "precision", "engine weights precision (this build: fp32)",
+                      TypeConverters.toString)
 
     @keyword_only
     def __init__(self, inputCols=None, outputCol=None):
@@ -77,6 +79,7 @@ class CLIPForZeroShotClassification(Transformer, DefaultParamsReadable, DefaultP
             size=224,
             modelReference=DEFAULT_MODEL,
             template="{}",
+            precision="fp32",
         )
         self._set(**self._input_kwargs)
 
@@ -208,6 +211,13 @@ class CLIPForZeroShotClassification(Transformer, DefaultParamsReadable, DefaultP
     def getTemplate(self):
         return self.getOrDefault(self.template)
 
+    def setPrecision(self, value):
+        """Engine weights precision (clipkit's addition): "fp32" in this build."""
+        return self._set(precision=value)
+
+    def getPrecision(self):
+        return self.getOrDefault(self.precision)
+
     def getModelReference(self):
         return self.getOrDefault(self.modelReference)
 
@@ -236,7 +246,7 @@ class CLIPForZeroShotClassification(Transformer, DefaultParamsReadable, DefaultP
         return ClassifierSpec(
             model=self.getModelReference(), labels=tuple(labels), template=self.getTemplate(),
             batch_size=int(self.getBatchSize()), preprocessing_json=json.dumps(overrides, sort_keys=True) or None,
-            hub_endpoint=hub)
+            hub_endpoint=hub, precision=self.getPrecision())
 
     def _transform(self, dataset):
         input_cols = self.getInputCols()
