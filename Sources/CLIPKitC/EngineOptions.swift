@@ -15,6 +15,10 @@ struct EngineOptions: Sendable {
     /// (`CLIPModel(directory:precision:)`); until it is merged only fp32 exists.
     static let supportedPrecisions: Set<String> = ["fp32"]
 
+    /// Largest batch accepted: a batch's pixels are allocated at once (4096 ViT-B/32 images
+    /// are 2.4 GB), so a larger value is a mistake, not a wish.
+    static let maxBatchSize: Int32 = 4096
+
     init() {}
 
     /// Reads `options` (NULL means the defaults). Throws `ABIError`.
@@ -25,7 +29,9 @@ struct EngineOptions: Sendable {
             throw ABIError.invalidArgument("clipkit_options.struct_size is \(o.struct_size), expected at least \(MemoryLayout<clipkit_options>.size) (call clipkit_options_init)")
         }
         guard o.threads >= 0 else { throw ABIError.invalidArgument("threads must be 0 (all cores) or positive, got \(o.threads)") }
-        guard o.batch_size >= 0 else { throw ABIError.invalidArgument("batch_size must be 0 (default) or positive, got \(o.batch_size)") }
+        guard o.batch_size >= 0, o.batch_size <= Self.maxBatchSize else {
+            throw ABIError.invalidArgument("batch_size must be 0 (default) to \(Self.maxBatchSize), got \(o.batch_size)")
+        }
         threads = Int(o.threads)
         if o.batch_size > 0 { batchSize = Int(o.batch_size) }
         ignoresEXIF = o.ignore_exif != 0

@@ -104,7 +104,8 @@ def main() -> None:
         from pyspark.ml import Pipeline
 
         spark = (SparkSession.builder.master(f"local[{args.cores}]").config("spark.ui.enabled", "false")
-                 .config("spark.sql.execution.arrow.maxRecordsPerBatch", "64").getOrCreate())
+                 .config("spark.sql.execution.arrow.maxRecordsPerBatch", "64")
+                 .config("spark.ui.showConsoleProgress", "false").getOrCreate())
         spark.sparkContext.setLogLevel("ERROR")
         classifier = (CLIPForZeroShotClassification.loadSavedModel(str(model)).setInputCols(["image_assembler"])
                       .setOutputCol("label").setCandidateLabels(LABELS).setBatchSize(args.batch_size))

@@ -156,6 +156,9 @@ def test_errors_are_codes_and_messages():
     with pytest.raises(clipkit.ClipkitError) as size:
         clipkit.Classifier(str(TINY), LABELS, preprocessing={"crop_size": 100, "size": 100})
     assert size.value.status == 1
+    with pytest.raises(clipkit.ClipkitError, match="batch_size") as batch:
+        clipkit.Classifier(str(TINY), LABELS, batch_size=1 << 30)
+    assert batch.value.status == 1
     with pytest.raises(clipkit.ClipkitError, match="at least one label"):
         clipkit.Classifier(str(TINY), [])
 

@@ -77,7 +77,7 @@ typedef struct clipkit_options {
     uint32_t struct_size;
     /** BLAS/decoding threads; 0 leaves the process setting (all cores). Process-wide. */
     int32_t threads;
-    /** Images per call of the vision tower; 0 means 8. */
+    /** Images per call of the vision tower; 0 means 8; at most 4096. */
     int32_t batch_size;
     /** Non-zero: ignore EXIF orientation of encoded images (default 0: apply it, as HF does). */
     int32_t ignore_exif;
