@@ -32,8 +32,8 @@ enum ABIError: LocalizedError, Sendable {
         }
     }
 
-    /// Classifies any error thrown by the engine. `during` says what was being done, so a
-    /// failure while loading maps to `model` even for errors of other areas.
+    /// Classifies any error thrown by the engine. With `loading`, every failure (a tokenizer
+    /// file, a weight, a preprocessor config) maps to `model`.
     init(_ error: any Error, loading: Bool = false) {
         if let error = error as? ABIError {
             self = error
