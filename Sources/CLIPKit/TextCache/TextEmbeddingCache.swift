@@ -44,14 +44,14 @@ public final class TextEmbeddingCache: Sendable {
 
     /// A cache in `directory`, bounded to `maxBytes` (at least 1 MiB is used).
     public convenience init(directory: URL = TextEmbeddingCache.defaultDirectory(), maxBytes: Int = TextEmbeddingCache.defaultMaxBytes) {
-        self.init(directory: directory, maxBytes: maxBytes, touchInterval: 3600) {
+        self.init(directory: directory, maxBytes: max(maxBytes, 1 << 20), touchInterval: 3600) {
             Int64(Date().timeIntervalSince1970)
         }
     }
 
     init(directory: URL, maxBytes: Int, touchInterval: Int64, clock: @escaping @Sendable () -> Int64) {
         self.directory = directory
-        self.maxBytes = max(maxBytes, 1 << 20)
+        self.maxBytes = maxBytes
         self.touchInterval = touchInterval
         self.clock = clock
     }
