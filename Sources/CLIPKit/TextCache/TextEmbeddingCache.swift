@@ -123,6 +123,11 @@ public final class TextEmbeddingCache: Sendable {
                 problems.append(.io(path: fileURL(for: model).path, reason: error.localizedDescription))
             }
         }
+        if order.count == prompts.count {  // no duplicates: the rows are already in request order
+            let embeddings = Tensor(shape: [prompts.count, width], scalars: rows) ?? Tensor(zeros: [0, width])
+            return TextEmbeddingLookup(embeddings: embeddings, truncated: truncated,
+                                       hits: order.count - missing.count, misses: missing.count, problems: problems)
+        }
         var out = [Float]()
         out.reserveCapacity(prompts.count * width)
         var outTruncated = [Bool]()
