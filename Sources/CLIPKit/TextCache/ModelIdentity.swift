@@ -8,7 +8,7 @@ import Foundation
 /// Face cache as `blobs/<sha256>` (a snapshot's symlink is followed); otherwise the resolved path,
 /// size and modification time of the file, so an edited or replaced file gets a new identity.
 public struct ModelIdentity: Sendable, Hashable, CustomStringConvertible {
-    /// The content id: `sha256:<hex>` or `file:<path>:<size>:<mtime in µs>`.
+    /// The content id: `etag:<hex>` (the blob name: sha256 of an LFS file, git sha1 otherwise) or `file:<path>:<size>:<mtime in µs>`.
     public let contentID: String
     /// Empty for the model as loaded; callers that change the numbers (e.g. a reduced-precision
     /// text tower) put a distinct string here.
@@ -26,7 +26,7 @@ public struct ModelIdentity: Sendable, Hashable, CustomStringConvertible {
         let resolved = url.resolvingSymlinksInPath()
         let name = resolved.lastPathComponent
         if resolved.deletingLastPathComponent().lastPathComponent == "blobs", Self.isHexDigest(name) {
-            contentID = "sha256:" + name.lowercased()
+            contentID = "etag:" + name.lowercased()
         } else {
             let attributes = try? FileManager.default.attributesOfItem(atPath: resolved.path)
             if let size = (attributes?[.size] as? NSNumber)?.int64Value,

@@ -4,8 +4,11 @@
 public struct ZeroShotEvaluation: Sendable {
     /// One class pair and how many images of `trueClass` were predicted as `predictedClass`.
     public struct Confusion: Sendable, Hashable {
+        /// The images' class.
         public let trueClass: String
+        /// The class they were taken for (their best label).
         public let predictedClass: String
+        /// How many images.
         public let count: Int
     }
 
