@@ -81,6 +81,11 @@ struct TextEmbeddingCacheTests {
         #expect(throws: TextEmbeddingCacheError.wrongShape(expected: [1, 8], actual: [1, 4])) {
             try cache.embeddings(for: ["a"], model: model, width: 8) { Self.rows($0, width: 4) }
         }
+        #expect(throws: TextEmbeddingCacheError.wrongShape(expected: [1, 0], actual: [])) {
+            try cache.embeddings(for: ["a"], model: model, width: 0) { Self.rows($0, width: 0) }
+        }
+        let none = try lookup(cache, [])
+        #expect(none.embeddings.shape == [0, 8] && none.hits == 0 && none.misses == 0)
     }
 
     /// Every kind of damage is detected, reported, and repaired by recomputing; never a crash.

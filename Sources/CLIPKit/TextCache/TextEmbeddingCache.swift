@@ -71,12 +71,16 @@ public final class TextEmbeddingCache: Sendable {
     /// `compute` (called at most once, with the missing prompts in order, and never with an
     /// empty list), which are then stored. Rows follow `prompts`; duplicates are computed once.
     /// Rethrows `compute`'s error; throws ``TextEmbeddingCacheError/wrongShape(expected:actual:)``
-    /// when `compute` returns the wrong number of rows or width. Cache I/O problems never throw:
-    /// they are listed in the result's ``TextEmbeddingLookup/problems``.
+    /// when `width` is not in 1...65,536 or `compute` returns the wrong number of rows or width.
+    /// Cache I/O problems never throw: they are listed in the result's
+    /// ``TextEmbeddingLookup/problems``.
     public func embeddings(
         for prompts: [String], model: ModelIdentity, width: Int,
         compute: ([String]) throws -> TextEmbeddingRows
     ) throws -> TextEmbeddingLookup {
+        guard width > 0, width <= TextEmbeddingFile.maxWidth else {
+            throw TextEmbeddingCacheError.wrongShape(expected: [prompts.count, width], actual: [])
+        }
         var problems = [TextEmbeddingCacheError]()
         var unique = [String: Int]()
         var order = [String]()
