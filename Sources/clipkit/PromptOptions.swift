@@ -49,7 +49,13 @@ struct PromptOptions: ParsableArguments {
 
     /// Builds the classifier, warning about truncated prompts and cache trouble.
     func classifier(pipeline: CLIPPipeline, labels: [String]) throws -> ZeroShotClassifier {
-        let classifier = try ZeroShotClassifier(pipeline: pipeline, labels: labels, templates: try resolvedTemplates(), cache: cache())
+        let templates = try resolvedTemplates()
+        let prompts = labels.count * templates.count
+        if prompts >= 1000 {  // minutes of text tower on a first run: say what is happening
+            Console.writeError("clipkit: \(prompts) prompts (\(labels.count) labels × \(templates.count) templates)"
+                               + (noCache ? "\n" : "; encoded once, then read from the cache\n"))
+        }
+        let classifier = try ZeroShotClassifier(pipeline: pipeline, labels: labels, templates: templates, cache: cache())
         for label in classifier.truncatedLabels {
             Console.warn("a prompt for label '\(label)' is longer than \(CLIPTokenizer.contextLength) tokens; truncated as CLIP's tokenizer does")
         }
