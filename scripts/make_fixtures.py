@@ -7,7 +7,8 @@ Usage (from the repository root):
 
 Stages: vocab (the real CLIP BPE vocabulary from open_clip's wheel), tokenizer (golden ids),
 model (tiny random-weight CLIP models and their reference outputs), images (decoder and
-preprocessing goldens), cli (small images for the command-line tests). Outputs are
+preprocessing goldens), cli (small images for the command-line tests), ensembles (prompt
+ensembles after open_clip, and the `clipkit evaluate` dataset). Outputs are
 deterministic: running it twice leaves `git status` clean.
 """
 import importlib
@@ -17,7 +18,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "fixtures"))
 
-STAGES = ["vocab", "tokenizer", "model", "images", "cli"]
+STAGES = ["vocab", "tokenizer", "model", "images", "cli", "ensembles"]
 
 
 def main(argv):

@@ -15,12 +15,14 @@ protocol ClassificationWriter {
     mutating func finish() throws
 }
 
-/// The writer for `format`; `topK` limits the `scores` lists of json and jsonl.
-func makeClassificationWriter(_ format: ClassificationFormat, sink: OutputSink, topK: Int?) -> any ClassificationWriter {
+/// The writer for `format`; `topK` limits the `scores` lists of json and jsonl;
+/// `multiLabelThreshold` adds every label scoring at least that much (see each writer).
+func makeClassificationWriter(_ format: ClassificationFormat, sink: OutputSink, topK: Int?,
+                              multiLabelThreshold: Float? = nil) -> any ClassificationWriter {
     switch format {
-    case .table: return TableWriter(sink: sink)
-    case .json: return JSONRecordWriter(sink: sink, topK: topK, asArray: true)
-    case .jsonl: return JSONRecordWriter(sink: sink, topK: topK, asArray: false)
-    case .csv: return CSVWriter(sink: sink)
+    case .table: return TableWriter(sink: sink, multiLabelThreshold: multiLabelThreshold)
+    case .json: return JSONRecordWriter(sink: sink, topK: topK, asArray: true, multiLabelThreshold: multiLabelThreshold)
+    case .jsonl: return JSONRecordWriter(sink: sink, topK: topK, asArray: false, multiLabelThreshold: multiLabelThreshold)
+    case .csv: return CSVWriter(sink: sink, multiLabelThreshold: multiLabelThreshold)
     }
 }

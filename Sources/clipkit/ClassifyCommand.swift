@@ -16,15 +16,14 @@ struct ClassifyCommand: AsyncParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var inputOptions: InputOptions
+    @OptionGroup var promptOptions: PromptOptions
+    @OptionGroup var scoreOptions: ScoreOptions
 
     @Option(name: .customLong("label"), help: ArgumentHelp("A candidate label (repeatable).", valueName: "text"))
     var labels: [String] = []
 
     @Option(help: ArgumentHelp("UTF-8 file with one label per line; blank lines and lines starting with # are ignored.", valueName: "file"))
     var labelsFile: String?
-
-    @Option(help: "Prompt template; {} is replaced by each label, e.g. \"This is a photo of {}.\"")
-    var template = "{}"
 
     @Option(help: "List only the K best labels per image in json/jsonl scores.")
     var topK: Int?
@@ -41,7 +40,6 @@ struct ClassifyCommand: AsyncParsableCommand {
     func validate() throws {
         guard !paths.isEmpty else { throw ValidationError("give at least one image file or directory") }
         if let topK, topK < 1 { throw ValidationError("--top-k must be at least 1") }
-        guard template.contains("{}") else { throw ValidationError("--template must contain {} where the label goes") }
         guard !labels.isEmpty || labelsFile != nil else {
             throw ValidationError("give at least one --label or a --labels-file")
         }
@@ -53,7 +51,7 @@ struct ClassifyCommand: AsyncParsableCommand {
         var all = labels
         if let labelsFile { all += try LabelsFile.labels(atPath: labelsFile) }
         do {
-            try ZeroShotClassifier.validate(labels: all, template: template)
+            try ZeroShotClassifier.validate(labels: all)
         } catch let error as ClassifierError {
             if error == .noLabels, let labelsFile { throw ValidationError("no labels in \(labelsFile)") }
             throw ValidationError(describe(error))
@@ -64,18 +62,16 @@ struct ClassifyCommand: AsyncParsableCommand {
     func run() async throws {
         let labels = try candidateLabels()
         let pipeline = try await modelOptions.loadPipeline()
-        let classifier = try ZeroShotClassifier(pipeline: pipeline, labels: labels, template: template)
-        for label in classifier.truncatedLabels {
-            Console.warn("the prompt for label '\(label)' is longer than \(CLIPTokenizer.contextLength) tokens; truncated as CLIP's tokenizer does")
-        }
+        let classifier = try promptOptions.classifier(pipeline: pipeline, labels: labels)
 
         let files = InputEnumerator(recursive: inputOptions.recursive).inputs(for: paths)
         let bar = ProgressBar()
         let batchOptions = modelOptions.batchOptions(progress: bar.update)
         let results = classifier.classifications(of: files.map { $0.imageInput(options: batchOptions.decoding) },
-                                                 options: batchOptions)
+                                                 options: batchOptions, scores: scoreOptions.scores)
         let sink = try OutputSink(path: output)
-        var writer = makeClassificationWriter(format, sink: sink, topK: topK)
+        var writer = makeClassificationWriter(format, sink: sink, topK: topK,
+                                              multiLabelThreshold: scoreOptions.selectionThreshold)
         try writer.begin(labels: labels)
         var classified = 0
         var failed = 0

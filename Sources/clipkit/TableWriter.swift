@@ -2,19 +2,31 @@ import Foundation
 
 /// The seed's table (Spark's `show(truncate=False)` layout): columns `image_name`, `result`
 /// (best label, or the error) and `score` (4 decimals). Rows are kept until the end to size the
-/// columns.
+/// columns. With a multi-label threshold, `result` lists every label scoring at least that much
+/// (best first, comma-separated, `(none)` when none does) and `score` their scores.
 struct TableWriter: ClassificationWriter {
     let sink: OutputSink
+    let multiLabelThreshold: Float?
     private var rows: [[String]] = []
 
-    init(sink: OutputSink) { self.sink = sink }
+    init(sink: OutputSink, multiLabelThreshold: Float? = nil) {
+        self.sink = sink
+        self.multiLabelThreshold = multiLabelThreshold
+    }
 
     mutating func begin(labels: [String]) throws {}
 
     mutating func write(_ record: ClassificationRecord) throws {
         switch record.result {
         case .success(let classification):
-            rows.append([record.input.displayName, classification.label, String(format: "%.4f", Double(classification.score))])
+            if let threshold = multiLabelThreshold {
+                let selected = classification.labels(scoringAtLeast: threshold)
+                rows.append([record.input.displayName,
+                             selected.isEmpty ? "(none)" : selected.map(\.label).joined(separator: ", "),
+                             selected.map { String(format: "%.4f", Double($0.score)) }.joined(separator: ", ")])
+            } else {
+                rows.append([record.input.displayName, classification.label, String(format: "%.4f", Double(classification.score))])
+            }
         case .failure:
             rows.append([record.input.displayName, "error: \(record.errorMessage ?? "")", ""])
         }

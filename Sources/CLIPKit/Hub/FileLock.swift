@@ -45,6 +45,35 @@ final class FileLock: @unchecked Sendable {
         throw HubError.lockTimeout(path: url.path)
     }
 
+    /// Waits for the lock like ``acquire(_:timeout:interval:)`` but blocks the calling thread,
+    /// for synchronous callers (the text-embedding cache).
+    static func acquireBlocking(_ url: URL, timeout: Double, interval: Double = 0.02) throws -> FileLock {
+        do {
+            try FileManager.default.createDirectory(
+                at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        } catch {
+            throw HubError.cacheIO(path: url.deletingLastPathComponent().path, reason: error.localizedDescription)
+        }
+        let descriptor = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o664)
+        guard descriptor >= 0 else {
+            throw HubError.cacheIO(path: url.path, reason: String(cString: strerror(errno)))
+        }
+        let attempts = max(1, Int((timeout / interval).rounded(.up)))
+        for attempt in 0..<attempts {
+            if flock(descriptor, LOCK_EX | LOCK_NB) == 0 {
+                return FileLock(url: url, descriptor: descriptor)
+            }
+            let code = errno
+            guard code == EWOULDBLOCK || code == EINTR else {
+                close(descriptor)
+                throw HubError.cacheIO(path: url.path, reason: String(cString: strerror(code)))
+            }
+            if attempt + 1 < attempts { usleep(UInt32(interval * 1e6)) }
+        }
+        close(descriptor)
+        throw HubError.lockTimeout(path: url.path)
+    }
+
     /// Releases the lock. The lock file stays, as huggingface_hub leaves its own.
     func release() {
         guard descriptor >= 0 else { return }

@@ -12,6 +12,8 @@ public final class CLIPModel: Sendable {
     public let configuration: CLIPConfiguration
     /// `logit_scale`, the log of the temperature that multiplies cosine similarities.
     public let logitScale: Float
+    /// The safetensors file the weights were read from (identifies the model in caches).
+    public let weightsURL: URL
 
     let text: TextTransformer
     let vision: VisionTransformer
@@ -52,6 +54,7 @@ public final class CLIPModel: Sendable {
         logitScale = try root.tensor("logit_scale", shape: []).first
         try loader.finish()
         self.configuration = configuration
+        weightsURL = url
     }
 
     /// Projected text embeddings (not normalised), one row per token sequence, as

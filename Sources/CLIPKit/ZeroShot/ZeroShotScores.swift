@@ -33,6 +33,20 @@ public enum ZeroShotScores {
         return out
     }
 
+    /// Scores of one kind (see ``ZeroShotScoreKind``) of images [m, d] against texts [n, d],
+    /// neither needing to be normalised: cosines, `exp(logitScale) · cosine`, or the softmax of
+    /// the latter over each row. → [m, n]
+    public static func scores(images: Tensor, texts: Tensor, logitScale: Float, kind: ZeroShotScoreKind) -> Tensor {
+        switch kind {
+        case .softmax:
+            return probabilities(logits: logits(images: images, texts: texts, logitScale: logitScale))
+        case .logit:
+            return logits(images: images, texts: texts, logitScale: logitScale)
+        case .cosine:
+            return logits(images: images, texts: texts, logitScale: 0)  // exp(0) = 1
+        }
+    }
+
     /// Softmax over each row (labels) of `logits`. [m, n] → [m, n]
     public static func probabilities(logits: Tensor) -> Tensor {
         var out = logits

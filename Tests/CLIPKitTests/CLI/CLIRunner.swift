@@ -25,13 +25,21 @@ enum CLIRunner {
     /// The tiny model folder, as a --model argument.
     static var model: String { Fixtures.url("models/tiny-clip").path }
 
+    /// A per-run cache folder, so tests never touch the user's `~/.cache/clipkit`.
+    static let cacheHome = FileManager.default.temporaryDirectory.appendingPathComponent("clipkit-tests-\(getpid())")
+
     /// Runs `clipkit arguments...` with `Tests/Fixtures/cli` as the working directory, so paths
-    /// in outputs are short and stable.
-    static func run(_ arguments: [String], in directory: URL = Fixtures.url("cli")) throws -> Output {
+    /// in outputs are short and stable. `XDG_CACHE_HOME` is ``cacheHome`` unless `environment`
+    /// sets it.
+    static func run(_ arguments: [String], in directory: URL = Fixtures.url("cli"),
+                    environment: [String: String] = [:]) throws -> Output {
         let executable = try #require(executable, "the clipkit executable was not found; run `swift build` first")
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment
+            .merging(["XDG_CACHE_HOME": cacheHome.path]) { $1 }
+            .merging(environment) { $1 }
         process.currentDirectoryURL = directory
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
