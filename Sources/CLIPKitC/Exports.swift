@@ -50,10 +50,10 @@ public func clipkitClassifierCreate(
         classifier.pointee = nil
         guard labelCount > 0, let labels else { throw ABIError.invalidArgument("give at least one label") }
         let names = try (0..<Int(labelCount)).map { try CStrings.read(labels[$0], "label \($0 + 1)") }
-        let template = template.map { String(cString: $0) } ?? "{}"
-        try ZeroShotClassifier.validate(labels: names, template: template)
+        let templates = ClassifierHandle.templates(from: template.map { String(cString: $0) } ?? "{}")
+        for template in templates { try ZeroShotClassifier.validate(labels: names, template: template) }
         let engine = try Engine(reference: try CStrings.read(model, "model"), options: try EngineOptions(options))
-        classifier.pointee = Handles.open(try ClassifierHandle(engine: engine, labels: names, template: template))
+        classifier.pointee = Handles.open(try ClassifierHandle(engine: engine, labels: names, templates: templates))
     }
 }
 

@@ -8,14 +8,25 @@ final class ClassifierHandle: Sendable {
     /// Label → its column in the probability rows.
     let columns: [String: Int]
 
-    init(engine: Engine, labels: [String], template: String) throws {
+    init(engine: Engine, labels: [String], templates: [String]) throws {
         self.engine = engine
         do {
-            classifier = try ZeroShotClassifier(pipeline: engine.pipeline, labels: labels, template: template)
+            classifier = try ZeroShotClassifier(pipeline: engine.pipeline, labels: labels, templates: templates)
         } catch {
             throw ABIError(error)
         }
         columns = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($1, $0) })
+    }
+}
+
+extension ClassifierHandle {
+    /// The templates the C string names: a built-in set (`openai-imagenet`, `simple-imagenet`),
+    /// or one template per line (several lines: an ensemble, open_clip's method). Never a file
+    /// path: the string may come from a remote caller.
+    static func templates(from text: String) -> [String] {
+        if let set = PromptTemplateSet.named(text) { return set.templates }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+        return lines.isEmpty ? [text] : lines
     }
 }
 

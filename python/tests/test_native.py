@@ -185,3 +185,28 @@ def test_closed_handle_is_an_error():
     c.close()
     with pytest.raises(clipkit.ClipkitError):
         c.classify([b""])
+
+
+@pytest.mark.parametrize("templates", [["a photo of a {}.", "a drawing of a {}."], "simple-imagenet"])
+def test_template_ensembles_score_as_the_cli(templates, tmp_path):
+    """An ensemble (a list, or a built-in set's name) through the C ABI gives the CLI's scores;
+    the CLI's ensembles are golden-tested against open_clip's build_zero_shot_classifier."""
+    import json
+    import subprocess
+
+    from conftest import _find_cli
+
+    files = [str(p) for p in GOOD.values()]
+    names = ["--templates", templates] if isinstance(templates, str) else \
+        [a for t in templates for a in ("--template", t)]
+    args = [str(_find_cli()), "classify", "--model", str(TINY), "--format", "jsonl", "--no-cache", *names]
+    for label in LABELS:
+        args += ["--label", label]
+    run = subprocess.run(args + files, capture_output=True, text=True, check=True)
+    expected = np.array([[{s["label"]: s["score"] for s in json.loads(line)["scores"]}[label] for label in LABELS]
+                         for line in run.stdout.splitlines()])
+    result = clipkit.Classifier(str(TINY), LABELS, templates).classify(read(GOOD.values()))
+    assert result.ok.all()
+    np.testing.assert_allclose(result.values, expected, atol=1e-6)
+    single = clipkit.Classifier(str(TINY), LABELS, "a photo of a {}.").classify(read(GOOD.values()))
+    assert np.abs(single.values - result.values).max() > 1e-4  # the ensemble is not the first template alone

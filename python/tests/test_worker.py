@@ -71,3 +71,15 @@ def test_batches_keep_every_row_in_place_even_sliced(monkeypatch):
 def test_threads_follow_spark_task_cpus(spark):
     assert task_threads() == 0  # outside a task: all cores
     assert spark.sparkContext.parallelize([0], 1).map(lambda _: task_threads()).collect() == [1]
+
+
+def test_set_templates_round_trips_and_rejects_multi_line_items():
+    from clipkit.spark import CLIPForZeroShotClassification
+
+    stage = CLIPForZeroShotClassification().setTemplates(["a photo of a {}.", "art of a {}."])
+    assert stage.getTemplates() == ["a photo of a {}.", "art of a {}."]
+    assert stage.spec.__func__  # the stage still builds its executor spec the usual way
+    assert CLIPForZeroShotClassification().setTemplates("openai-imagenet").getTemplates() == ["openai-imagenet"]
+    import pytest as _pytest
+    with _pytest.raises(ValueError):
+        CLIPForZeroShotClassification().setTemplates(["two\nlines {}"])

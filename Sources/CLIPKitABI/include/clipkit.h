@@ -114,6 +114,9 @@ int32_t clipkit_resolve_model(const char *model, char **path, char **error);
 /**
  * Creates a classifier for `model` (as clipkit_resolve_model takes) and `label_count` labels.
  * Each label's prompt is `template_` with every "{}" replaced by the label (NULL means "{}").
+ * Several templates, one per line ("a photo of a {}.\na drawing of a {}."), or the name of a
+ * built-in set ("openai-imagenet", 80 templates; "simple-imagenet", 7) make an ensemble: each
+ * label's normalised prompt embeddings are averaged and normalised again (open_clip's method).
  * `options` may be NULL (defaults). On success `*classifier` is set; on failure `*error` gets
  * a message (if `error` is not NULL).
  */

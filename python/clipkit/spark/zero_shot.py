@@ -211,6 +211,21 @@ class CLIPForZeroShotClassification(Transformer, DefaultParamsReadable, DefaultP
     def getTemplate(self):
         return self.getOrDefault(self.template)
 
+    def setTemplates(self, value):
+        """A prompt ensemble (clipkit's addition): a list of templates, or a built-in set's name
+        ("openai-imagenet", 80 templates; "simple-imagenet", 7). Each label's normalised prompt
+        embeddings are averaged and normalised again, as open_clip does. Replaces setTemplate."""
+        if isinstance(value, str):
+            return self._set(template=value)
+        templates = [str(t) for t in value]
+        if not templates or any("\n" in t for t in templates):
+            raise ValueError("setTemplates: give one or more single-line templates")
+        return self._set(template="\n".join(templates))
+
+    def getTemplates(self):
+        """The templates as a list (one element unless an ensemble or a set name was given)."""
+        return self.getTemplate().split("\n")
+
     def setPrecision(self, value):
         """Engine weights precision (clipkit's addition): "fp32" in this build."""
         return self._set(precision=value)
