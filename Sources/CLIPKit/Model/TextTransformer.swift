@@ -10,7 +10,7 @@ struct TextTransformer: Sendable {
     let finalLayerNorm: LayerNorm
     let configuration: CLIPTextConfiguration
 
-    init(_ scope: WeightScope, configuration c: CLIPTextConfiguration) throws {
+    init(_ scope: WeightScope, configuration c: CLIPTextConfiguration, precision: Precision = .fp32) throws {
         let embeddings = scope.scoped("embeddings")
         tokenEmbedding = try embeddings.scoped("token_embedding")
             .tensor("weight", shape: [c.vocabularySize, c.hiddenSize])
@@ -19,7 +19,7 @@ struct TextTransformer: Sendable {
         encoder = try Encoder(scope.scoped("encoder"), width: c.hiddenSize,
                               headCount: c.attentionHeadCount, intermediateSize: c.intermediateSize,
                               layerCount: c.layerCount, activation: c.activation,
-                              epsilon: c.layerNormEpsilon)
+                              epsilon: c.layerNormEpsilon, precision: precision)
         finalLayerNorm = try LayerNorm(scope.scoped("final_layer_norm"), width: c.hiddenSize,
                                        epsilon: c.layerNormEpsilon)
         configuration = c

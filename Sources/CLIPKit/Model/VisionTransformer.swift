@@ -16,7 +16,7 @@ struct VisionTransformer: Sendable {
     let postLayerNorm: LayerNorm
     let configuration: CLIPVisionConfiguration
 
-    init(_ scope: WeightScope, configuration c: CLIPVisionConfiguration) throws {
+    init(_ scope: WeightScope, configuration c: CLIPVisionConfiguration, precision: Precision = .fp32) throws {
         let embeddings = scope.scoped("embeddings")
         classEmbedding = try embeddings.tensor("class_embedding", shape: [c.hiddenSize])
         patchEmbedding = try embeddings.scoped("patch_embedding")
@@ -28,7 +28,7 @@ struct VisionTransformer: Sendable {
         encoder = try Encoder(scope.scoped("encoder"), width: c.hiddenSize,
                               headCount: c.attentionHeadCount, intermediateSize: c.intermediateSize,
                               layerCount: c.layerCount, activation: c.activation,
-                              epsilon: c.layerNormEpsilon)
+                              epsilon: c.layerNormEpsilon, precision: precision)
         postLayerNorm = try LayerNorm(scope.scoped("post_layernorm"), width: c.hiddenSize,
                                       epsilon: c.layerNormEpsilon)
         configuration = c
