@@ -44,14 +44,22 @@ func minimumCosine(_ tensor: Tensor, _ reference: [[Float]]) -> Double {
         #expect(textCosine >= threshold, "text cosine \(textCosine)")
         #expect(imageCosine >= threshold, "image cosine \(imageCosine)")
 
-        // Same best label for every image as the reference probabilities.
+        // Same best label as the reference wherever the reference is decided: bf16 on every
+        // image; int8 where the reference's two best labels are at least 1 apart in logits
+        // (probability ratio e): in the 8- and 24-wide fixture towers an int8 embedding error
+        // of cosine 0.9998 can move a logit (100 × cosine) by ~0.7, and two images are that close.
         let logits = ZeroShotScores.logits(images: images, texts: text, logitScale: model.logitScale)
-        let probabilities = ZeroShotScores.probabilities(logits: logits)
         let labels = golden.texts.count
-        for (n, reference) in golden.probabilities.enumerated() {
-            let mine = Array(probabilities.scalars[(n * labels)..<((n + 1) * labels)])
-            #expect(mine.indices.max { mine[$0] < mine[$1] } == reference.indices.max { reference[$0] < reference[$1] })
+        var compared = 0
+        for (n, reference) in golden.logits_per_image.enumerated() {
+            let mine = Array(logits.scalars[(n * labels)..<((n + 1) * labels)])
+            let ranked = reference.sorted(by: >)
+            guard precision == .bf16 || ranked[0] - ranked[1] >= 1 else { continue }
+            compared += 1
+            #expect(mine.indices.max { mine[$0] < mine[$1] } == reference.indices.max { reference[$0] < reference[$1] },
+                    "image \(n)")
         }
+        #expect(compared >= 1)
     }
 
     /// fp32 stays the exact default.
