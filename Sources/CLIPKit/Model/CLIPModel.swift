@@ -77,6 +77,12 @@ public final class CLIPModel: Sendable {
     /// `pixels` is a preprocessed batch [images, channels, imageSize, imageSize].
     /// [images, embeddingSize]
     public func imageEmbeddings(pixels: Tensor) throws -> Tensor {
+        try imageEmbeddings(pixels: pixels, observer: nil)
+    }
+
+    /// ``imageEmbeddings(pixels:)``, with `observer` seeing each encoder layer's output
+    /// (diagnostics: ``PrecisionCheck``).
+    func imageEmbeddings(pixels: Tensor, observer: LayerObserver?) throws -> Tensor {
         let v = configuration.vision
         var shape = pixels.shape
         if shape.count == 3 { shape.insert(1, at: 0) }
@@ -87,7 +93,7 @@ public final class CLIPModel: Sendable {
         guard count > 0 else { return Tensor(zeros: [0, embeddingSize]) }
         var pooled = [Float](repeating: 0, count: count * v.hiddenSize)
         pixels.scalars.withUnsafeBufferPointer { source in
-            pooled.withUnsafeMutableBufferPointer { vision.pooled(source.baseAddress!, count: count, into: $0.baseAddress!) }
+            pooled.withUnsafeMutableBufferPointer { vision.pooled(source.baseAddress!, count: count, into: $0.baseAddress!, observer: observer) }
         }
         return project(pooled, rows: count, with: visualProjection)
     }

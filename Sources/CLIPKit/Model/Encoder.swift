@@ -58,8 +58,19 @@ struct Encoder: Sendable {
                   maxLength: layout.maxLength, headSize: width / headCount, precision: precision)
     }
 
-    /// Runs every layer over `workspace.hidden` in place.
-    func apply(layout: SequenceLayout, causal: Bool, workspace: Workspace) {
-        for layer in layers { layer.apply(layout: layout, causal: causal, workspace: workspace) }
+    /// Runs every layer over `workspace.hidden` in place; `observer` (diagnostics) sees the
+    /// residual stream after each layer. [tokens, width]
+    func apply(layout: SequenceLayout, causal: Bool, workspace: Workspace,
+               observer: LayerObserver? = nil) {
+        for (index, layer) in layers.enumerated() {
+            layer.apply(layout: layout, causal: causal, workspace: workspace)
+            observer?(index, UnsafeBufferPointer(start: workspace.hidden, count: layout.tokenCount * width))
+        }
     }
+}
+
+/// Called with an encoder layer's index and its output (the residual stream). [tokens, width]
+typealias LayerObserver = (_ layer: Int, _ hidden: UnsafeBufferPointer<Float>) -> Void
+
+extension Encoder {
 }

@@ -36,7 +36,8 @@ struct VisionTransformer: Sendable {
 
     /// Class-token states of `count` images in `pixels` [count, channels, size, size], written
     /// to `out`. [count, width]
-    func pooled(_ pixels: UnsafePointer<Float>, count: Int, into out: UnsafeMutablePointer<Float>) {
+    func pooled(_ pixels: UnsafePointer<Float>, count: Int, into out: UnsafeMutablePointer<Float>,
+                observer: LayerObserver? = nil) {
         let c = configuration
         let width = c.hiddenSize
         let side = c.patchesPerSide
@@ -81,7 +82,7 @@ struct VisionTransformer: Sendable {
             for i in 0..<(patchCount * width) { first[width + i] = source[i] + place[width + i] }
         }
         preLayerNorm.apply(ws.normed, rows: layout.tokenCount, into: ws.hidden)
-        encoder.apply(layout: layout, causal: false, workspace: ws)
+        encoder.apply(layout: layout, causal: false, workspace: ws, observer: observer)
         for image in 0..<count {
             postLayerNorm.apply(ws.hidden + image * tokens * width, rows: 1, into: out + image * width)
         }
