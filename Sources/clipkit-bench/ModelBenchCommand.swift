@@ -35,6 +35,11 @@ struct ModelBenchCommand: ParsableCommand {
     @Option(help: "BLAS threads (default: OpenBLAS's own choice).")
     var threads: Int?
 
+    @Option(help: "Encoder-layer precisions to run, comma-separated: fp32, bf16, int8 (ratios to the first are printed).")
+    var precision = "fp32"
+
+    var precisions: [Precision] { precision.split(separator: ",").compactMap { Precision(rawValue: $0.trimmingCharacters(in: .whitespaces)) } }
+
 
     @Flag(help: "Skip the sgemm peak measurement.")
     var skipPeak = false
@@ -46,6 +51,9 @@ struct ModelBenchCommand: ParsableCommand {
             throw ValidationError("unknown preset '\(p)'; use b32 or l14")
         }
         if model != nil && preset.count != 1 { throw ValidationError("--model needs exactly one --preset") }
+        if precisions.isEmpty || precisions.count != precision.split(separator: ",").count {
+            throw ValidationError("--precision takes fp32, bf16, int8, comma-separated")
+        }
         if batchSizes.isEmpty || batchSizes.contains(where: { $0 < 1 }) {
             throw ValidationError("--batches must be positive integers, e.g. 1,8,32")
         }
@@ -53,6 +61,7 @@ struct ModelBenchCommand: ParsableCommand {
 
     func run() throws {
         if let threads { MatrixMultiplication.threadCount = threads }
+        print(CPUDescription.current)
         print("BLAS threads: \(MatrixMultiplication.threadCount)")
         var peak = 0.0
         if !skipPeak {
@@ -81,28 +90,40 @@ struct ModelBenchCommand: ParsableCommand {
                 print(String(format: "[%@] wrote random weights to %@ in %.1f s", name, directory.path, Measurement.now() - start))
             }
         }
-        let loadStart = Measurement.now()
-        let clip = try CLIPModel(directory: directory)
-        print(String(format: "[%@] model loaded in %.3f s", name, Measurement.now() - loadStart))
-        let v = clip.configuration.vision
-        let imageFLOPs = Self.visionFLOPs(clip.configuration)
+        var rates: [Int: [(Precision, Double)]] = [:]
+        for precision in precisions {
+            let tag = "\(name) \(precision.rawValue)"
+            let loadStart = Measurement.now()
+            let clip = try CLIPModel(directory: directory, precision: precision)
+            print(String(format: "[%@] model loaded in %.3f s (%@)", tag, Measurement.now() - loadStart,
+                         precision.kernelDescription))
+            let v = clip.configuration.vision
+            let imageFLOPs = Self.visionFLOPs(clip.configuration)
+            for batch in batchSizes {
+                let pixels = RandomModel.pixels(count: batch, size: v.imageSize)
+                let t = try Measurement.time(seconds: seconds, minimumRuns: minRuns) { _ = try clip.imageEmbeddings(pixels: pixels) }
+                let rate = Double(batch) / t.best
+                rates[batch, default: []].append((precision, rate))
+                let gflops = imageFLOPs * Double(batch) / t.best / 1e9
+                let share = peak > 0 ? String(format: ", %.0f%% of sgemm peak", 100 * gflops / peak) : ""
+                print(String(format: "[%@] image tower batch %2d: %7.2f images/s (median %.2f, %d runs), %.1f GFLOPS%@",
+                             tag, batch, rate, Double(batch) / t.median, t.runs, gflops, share))
+            }
+            if labels > 0 {
+                let ids = RandomModel.promptTokenIDs(count: labels)
+                let t = try Measurement.time(seconds: seconds, minimumRuns: minRuns) { _ = try clip.textEmbeddings(tokenIDs: ids) }
+                let flops = ids.reduce(0.0) { $0 + Self.textFLOPs(clip.configuration, length: $1.count) }
+                print(String(format: "[%@] text tower %d prompts: %8.1f prompts/s (%.3f s best, %.3f s median, %d runs), %.1f GFLOPS",
+                             tag, labels, Double(labels) / t.best, t.best, t.median, t.runs, flops / t.best / 1e9))
+            }
+            print("[\(tag)] peak RSS so far: \(Measurement.megabytes(Measurement.peakResidentBytes())) (fp32 weights \(Measurement.megabytes(Self.weightBytes(clip.configuration))))")
+        }
+        guard precisions.count > 1, let base = precisions.first else { return }
         for batch in batchSizes {
-            let pixels = RandomModel.pixels(count: batch, size: v.imageSize)
-            let t = try Measurement.time(seconds: seconds, minimumRuns: minRuns) { _ = try clip.imageEmbeddings(pixels: pixels) }
-            let rate = Double(batch) / t.best
-            let gflops = imageFLOPs * Double(batch) / t.best / 1e9
-            let share = peak > 0 ? String(format: ", %.0f%% of sgemm peak", 100 * gflops / peak) : ""
-            print(String(format: "[%@] image tower batch %2d: %7.2f images/s (median %.2f, %d runs), %.1f GFLOPS%@",
-                         name, batch, rate, Double(batch) / t.median, t.runs, gflops, share))
+            guard let row = rates[batch], let first = row.first?.1, first > 0 else { continue }
+            let ratios = row.dropFirst().map { String(format: "%@ %.2fx", $0.0.rawValue, $0.1 / first) }
+            print("[\(name)] batch \(batch) images/s vs \(base.rawValue): " + ratios.joined(separator: ", "))
         }
-        if labels > 0 {
-            let ids = RandomModel.promptTokenIDs(count: labels)
-            let t = try Measurement.time(seconds: seconds, minimumRuns: minRuns) { _ = try clip.textEmbeddings(tokenIDs: ids) }
-            let flops = ids.reduce(0.0) { $0 + Self.textFLOPs(clip.configuration, length: $1.count) }
-            print(String(format: "[%@] text tower %d prompts: %8.1f prompts/s (%.3f s best, %.3f s median, %d runs), %.1f GFLOPS",
-                         name, labels, Double(labels) / t.best, t.best, t.median, t.runs, flops / t.best / 1e9))
-        }
-        print("[\(name)] peak RSS so far: \(Measurement.megabytes(Measurement.peakResidentBytes())) (weights \(Measurement.megabytes(Self.weightBytes(clip.configuration))))")
     }
 
     /// Floating-point operations of one image through the vision tower and projection.
