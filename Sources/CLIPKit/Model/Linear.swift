@@ -32,6 +32,10 @@ struct Linear: Sendable {
                 ? .int8(Int8Weights(weight, output: output, input: input, outlierColumns: outlierColumns))
                 : .fp32(weight)
         }
+        if case .fp32 = weights {} else {
+            // The packed copy is all the layer reads from now on.
+            scope.releaseStoredPages("weight")
+        }
         bias = hasBias ? try scope.tensor("bias", shape: [output]) : nil
         inputSize = input
         outputSize = output
@@ -221,6 +225,7 @@ struct LayerNorm: Sendable {
     /// whose scale or shift is far above the rest (|γ| + |β| over 6× the median), at most
     /// ``ReducedPrecisionBuffers/maxOutliers`` (the largest), ascending. CLIP ViTs have a few
     /// such channels; one of them would otherwise set every token's quantization step.
+    /// `CLIPKIT_INT8_OUTLIERS=N` lowers the limit (0 turns the fp32 columns off).
     func outlierColumns() -> [Int32] {
         let scores = (0..<width).map { abs(weight.pointer[$0]) + abs(bias.pointer[$0]) }
         let sorted = scores.sorted()
@@ -229,7 +234,7 @@ struct LayerNorm: Sendable {
         let threshold = 6 * median
         let candidates = scores.indices.filter { scores[$0] > threshold }
             .sorted { scores[$0] > scores[$1] }
-            .prefix(ReducedPrecisionBuffers.maxOutliers)
+            .prefix(KernelVariants.int8OutlierLimit)
         return candidates.sorted().map { Int32($0) }
     }
 }

@@ -1,4 +1,5 @@
 import CLIPKitKernels
+import Foundation
 
 /// The arithmetic of the encoder layers' linear layers (attention q/k/v/out and MLP fc1/fc2).
 ///
@@ -38,6 +39,15 @@ enum KernelVariants {
     static let bf16 = Int32(clipkit_bf16_default_variant())
     /// Largest quantized activation value of the int8 variant in use.
     static let int8ActivationMax = clipkit_int8_activation_max(int8)
+    /// Most input columns an int8 layer keeps in fp32: ``ReducedPrecisionBuffers/maxOutliers``,
+    /// or fewer when `CLIPKIT_INT8_OUTLIERS` (0...8) says so (to measure what they buy).
+    static let int8OutlierLimit: Int = {
+        let limit = ReducedPrecisionBuffers.maxOutliers
+        guard let text = ProcessInfo.processInfo.environment["CLIPKIT_INT8_OUTLIERS"], let value = Int(text) else {
+            return limit
+        }
+        return min(max(0, value), limit)
+    }()
     /// Whether the bf16 variant in use reads activations rounded to bf16.
     static let bf16RoundsActivations = clipkit_bf16_rounds_activations(bf16) != 0
 

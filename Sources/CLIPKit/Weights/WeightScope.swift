@@ -23,6 +23,12 @@ struct WeightScope {
     func storedTensor(_ name: String, shape: [Int]) throws -> (dtype: DType, bytes: UnsafeRawBufferPointer) {
         try loader.takeStored(prefix.isEmpty ? name : "\(prefix).\(name)", shape: shape)
     }
+
+    /// Lets the mapped pages of tensor `name` go once a layer holds its own copy (packed int8
+    /// or bf16); see ``SafeTensorsFile/releasePages(of:)``.
+    func releaseStoredPages(_ name: String) {
+        loader.file.releasePages(of: prefix.isEmpty ? name : "\(prefix).\(name)")
+    }
 }
 
 /// Owns the file while a model is built and tracks which tensors were used.
