@@ -62,6 +62,28 @@ func minimumCosine(_ tensor: Tensor, _ reference: [[Float]]) -> Double {
         #expect(compared >= 1)
     }
 
+    /// The library's check: one entry per vision layer, figures that agree with the embeddings'
+    /// own cosines, and top-1 counted over the images.
+    @Test func precisionCheckReportsLayersAndEmbeddings() throws {
+        let golden = try ModelGolden.load("tiny-clip")
+        let reference = try CLIPModel(directory: Fixtures.url("models/tiny-clip"))
+        let candidate = try CLIPModel(directory: Fixtures.url("models/tiny-clip"), precision: .int8)
+        let report = try PrecisionCheck.compare(candidate, with: reference, pixels: golden.pixels,
+                                                labelTokenIDs: golden.token_ids)
+        #expect(report.precision == .int8 && report.kernel.hasPrefix("int8 "))
+        #expect(report.layers.count == reference.configuration.vision.layerCount)
+        #expect(report.imageCount == golden.image_count)
+        #expect((0...report.imageCount).contains(report.topOneMatches))
+        let images = try candidate.imageEmbeddings(pixels: golden.pixels)
+        let expected = try reference.imageEmbeddings(pixels: golden.pixels)
+        let rows = (0..<golden.image_count).map { Array(expected.scalars[($0 * reference.embeddingSize)..<(($0 + 1) * reference.embeddingSize)]) }
+        #expect(abs(report.imageEmbeddings.minimum - minimumCosine(images, rows)) < 1e-9)
+        for layer in report.layers { #expect(layer.minimum <= layer.mean && layer.minimum > 0.99 && layer.mean <= 1 + 1e-12) }
+        // fp32 against itself is exact.
+        let same = try PrecisionCheck.compare(reference, with: reference, pixels: golden.pixels, labelTokenIDs: golden.token_ids)
+        #expect(same.imageEmbeddings.minimum > 1 - 1e-12 && same.topOneMatches == same.imageCount)
+    }
+
     /// fp32 stays the exact default.
     @Test func fp32IsTheDefault() throws {
         let model = try CLIPModel(directory: Fixtures.url("models/tiny-clip"))
