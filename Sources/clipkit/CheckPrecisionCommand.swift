@@ -76,15 +76,12 @@ struct CheckPrecisionCommand: AsyncParsableCommand {
         let tokenIDs = candidateLabels.map { pipeline.tokenize(template.replacingOccurrences(of: "{}", with: $0)).ids }
 
         let precisions: [Precision] = modelOptions.precision == .fp32 ? [.bf16, .int8] : [modelOptions.precision]
-        var reports: [PrecisionReport] = []
-        for precision in precisions {
-            do {
-                let candidate = try CLIPModel(directory: directory, precision: precision)
-                reports.append(try PrecisionCheck.compare(candidate, with: pipeline.model, pixels: pixels,
-                                                          labelTokenIDs: tokenIDs))
-            } catch {
-                throw CLIError("cannot run \(precision.rawValue): \(describe(error))")
-            }
+        let reports: [PrecisionReport]
+        do {
+            let candidates = try precisions.map { try CLIPModel(directory: directory, precision: $0) }
+            reports = try PrecisionCheck.compare(candidates, with: pipeline.model, pixels: pixels, labelTokenIDs: tokenIDs)
+        } catch {
+            throw CLIError("cannot compare precisions: \(describe(error))")
         }
         print("model \(directory.path): \(v.layerCount) vision layers, width \(v.hiddenSize); \(names.count) images, \(candidateLabels.count) labels")
         print(Self.summary(reports))

@@ -36,7 +36,18 @@ public enum PrecisionCheck {
     /// reports per-layer and final cosines and top-1 agreement.
     public static func compare(_ candidate: CLIPModel, with reference: CLIPModel, pixels: Tensor,
                                labelTokenIDs: [[Int]]) throws -> PrecisionReport {
-        guard candidate.configuration == reference.configuration else {
+        let reports = try compare([candidate], with: reference, pixels: pixels, labelTokenIDs: labelTokenIDs)
+        guard let report = reports.first else {
+            throw ModelError.invalidInput(reason: "no candidate to compare")
+        }
+        return report
+    }
+
+    /// ``compare(_:with:pixels:labelTokenIDs:)`` for several candidates at once: the fp32 model
+    /// runs once per chunk of images, each candidate after it. One report per candidate.
+    public static func compare(_ candidates: [CLIPModel], with reference: CLIPModel, pixels: Tensor,
+                               labelTokenIDs: [[Int]]) throws -> [PrecisionReport] {
+        for candidate in candidates where candidate.configuration != reference.configuration {
             throw ModelError.invalidInput(reason: "the models to compare have different configurations")
         }
         let shape = pixels.shape.count == 3 ? [1] + pixels.shape : pixels.shape
@@ -47,10 +58,11 @@ public enum PrecisionCheck {
         let imageSize = shape[1] * shape[2] * shape[3]
         let layerCount = reference.configuration.vision.layerCount
         let width = reference.configuration.vision.hiddenSize
-        var layers = [CosineAccumulator](repeating: CosineAccumulator(), count: layerCount)
-        var images = CosineAccumulator()
+        var layers = Array(repeating: [CosineAccumulator](repeating: CosineAccumulator(), count: layerCount),
+                           count: candidates.count)
+        var images = [CosineAccumulator](repeating: CosineAccumulator(), count: candidates.count)
         var referenceImages: [Float] = []
-        var candidateImages: [Float] = []
+        var candidateImages = [[Float]](repeating: [], count: candidates.count)
         var start = 0
         while start < count {
             let end = min(count, start + chunkSize)
@@ -61,37 +73,40 @@ public enum PrecisionCheck {
             let expected = try reference.imageEmbeddings(pixels: chunk) { layer, hidden in
                 states[layer] = Array(hidden)
             }
-            let actual = try candidate.imageEmbeddings(pixels: chunk) { layer, hidden in
-                layers[layer].add(rowsOf: Array(hidden), states[layer], width: width)
-            }
-            images.add(rowsOf: actual.scalars, expected.scalars, width: reference.embeddingSize)
             referenceImages += expected.scalars
-            candidateImages += actual.scalars
+            for (c, candidate) in candidates.enumerated() {
+                let actual = try candidate.imageEmbeddings(pixels: chunk) { layer, hidden in
+                    layers[c][layer].add(rowsOf: Array(hidden), states[layer], width: width)
+                }
+                images[c].add(rowsOf: actual.scalars, expected.scalars, width: reference.embeddingSize)
+                candidateImages[c] += actual.scalars
+            }
             start = end
         }
-        var texts = CosineAccumulator()
-        var matches = 0
-        if !labelTokenIDs.isEmpty {
-            let expectedText = try reference.textEmbeddings(tokenIDs: labelTokenIDs)
-            let actualText = try candidate.textEmbeddings(tokenIDs: labelTokenIDs)
-            texts.add(rowsOf: actualText.scalars, expectedText.scalars, width: reference.embeddingSize)
-            let size = reference.embeddingSize
-            func best(_ imageRows: [Float], _ textRows: Tensor, _ model: CLIPModel) -> [Int] {
-                let imageTensor = Tensor(shape: [count, size], scalars: imageRows) ?? Tensor(zeros: [0, size])
-                let logits = ZeroShotScores.logits(images: imageTensor, texts: textRows, logitScale: model.logitScale)
-                let labels = labelTokenIDs.count
-                return (0..<count).map { n in
-                    let row = logits.scalars[(n * labels)..<((n + 1) * labels)]
-                    return row.indices.max { row[$0] < row[$1] }.map { $0 - n * labels } ?? 0
-                }
+        let size = reference.embeddingSize
+        let labels = labelTokenIDs.count
+        func best(_ imageRows: [Float], _ textRows: Tensor, _ model: CLIPModel) -> [Int] {
+            let imageTensor = Tensor(shape: [count, size], scalars: imageRows) ?? Tensor(zeros: [0, size])
+            let logits = ZeroShotScores.logits(images: imageTensor, texts: textRows, logitScale: model.logitScale)
+            return (0..<count).map { n in
+                let row = logits.scalars[(n * labels)..<((n + 1) * labels)]
+                return row.indices.max { row[$0] < row[$1] }.map { $0 - n * labels } ?? 0
             }
-            let expectedBest = best(referenceImages, expectedText, reference)
-            let actualBest = best(candidateImages, actualText, candidate)
-            matches = zip(expectedBest, actualBest).filter { $0 == $1 }.count
         }
-        return PrecisionReport(precision: candidate.precision, kernel: candidate.precision.kernelDescription,
-                               layers: layers.map(\.cosines), imageEmbeddings: images.cosines,
-                               textEmbeddings: texts.cosines, topOneMatches: matches, imageCount: count)
+        let expectedText = labels > 0 ? try reference.textEmbeddings(tokenIDs: labelTokenIDs) : nil
+        let expectedBest = expectedText.map { best(referenceImages, $0, reference) } ?? []
+        return try candidates.enumerated().map { c, candidate in
+            var texts = CosineAccumulator()
+            var matches = 0
+            if let expectedText {
+                let actualText = try candidate.textEmbeddings(tokenIDs: labelTokenIDs)
+                texts.add(rowsOf: actualText.scalars, expectedText.scalars, width: size)
+                matches = zip(expectedBest, best(candidateImages[c], actualText, candidate)).filter { $0 == $1 }.count
+            }
+            return PrecisionReport(precision: candidate.precision, kernel: candidate.precision.kernelDescription,
+                                   layers: layers[c].map(\.cosines), imageEmbeddings: images[c].cosines,
+                                   textEmbeddings: texts.cosines, topOneMatches: matches, imageCount: count)
+        }
     }
 }
 
