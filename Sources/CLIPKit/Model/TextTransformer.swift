@@ -3,7 +3,7 @@
 /// The text tower up to the pooled, final-layer-normed end-of-text state (`text_model`).
 struct TextTransformer: Sendable {
     /// `embeddings.token_embedding.weight`. [vocabularySize, width]
-    let tokenEmbedding: FloatStorage
+    let tokenEmbedding: EmbeddingTable
     /// `embeddings.position_embedding.weight`. [maxPositions, width]
     let positionEmbedding: FloatStorage
     let encoder: Encoder
@@ -12,8 +12,8 @@ struct TextTransformer: Sendable {
 
     init(_ scope: WeightScope, configuration c: CLIPTextConfiguration, precision: Precision = .fp32) throws {
         let embeddings = scope.scoped("embeddings")
-        tokenEmbedding = try embeddings.scoped("token_embedding")
-            .tensor("weight", shape: [c.vocabularySize, c.hiddenSize])
+        tokenEmbedding = try EmbeddingTable(embeddings.scoped("token_embedding"),
+                                            rows: c.vocabularySize, width: c.hiddenSize)
         positionEmbedding = try embeddings.scoped("position_embedding")
             .tensor("weight", shape: [c.maxPositionEmbeddings, c.hiddenSize])
         encoder = try Encoder(scope.scoped("encoder"), width: c.hiddenSize,
@@ -56,9 +56,7 @@ struct TextTransformer: Sendable {
         for (ids, start) in zip(sequences, layout.starts) {
             for (position, id) in ids.enumerated() {
                 let row = ws.hidden + (start + position) * width
-                let token = tokenEmbedding.pointer + id * width
-                let place = positionEmbedding.pointer + position * width
-                for i in 0..<width { row[i] = token[i] + place[i] }
+                tokenEmbedding.add(row: id, to: positionEmbedding.pointer + position * width, into: row)
             }
         }
         encoder.apply(layout: layout, causal: true, workspace: ws)
