@@ -61,7 +61,6 @@ struct ModelBenchCommand: ParsableCommand {
 
     func run() throws {
         if let threads { MatrixMultiplication.threadCount = threads }
-        print(CPUDescription.current)
         print("BLAS threads: \(MatrixMultiplication.threadCount)")
         var peak = 0.0
         if !skipPeak {
@@ -71,59 +70,66 @@ struct ModelBenchCommand: ParsableCommand {
             peak = max(towerShape, square)
             print(String(format: "sgemm: %.1f GFLOPS at 1600x3072x768, %.1f at 2048^3; peak %.1f", towerShape, square, peak))
         }
+        print(CPUDescription.current)
         for name in preset {
             guard let configuration = RandomModel.configuration(preset: name) else { continue }
-            try bench(name: name, configuration: configuration, peak: peak)
+            let rates = try precisions.map { try bench(name: name, configuration: configuration, peak: peak, precision: $0) }
+            printRatios(name: name, rates: rates)
         }
         print("peak RSS: \(Measurement.megabytes(Measurement.peakResidentBytes()))")
     }
 
-    func bench(name: String, configuration: CLIPConfiguration, peak: Double) throws {
+    /// Prints each precision's image-tower rate relative to the first one's, per batch size.
+    func printRatios(name: String, rates: [[Int: Double]]) {
+        guard precisions.count > 1, let first = rates.first else { return }
+        for batch in batchSizes {
+            guard let base = first[batch], base > 0 else { continue }
+            let ratios = zip(precisions, rates).dropFirst().map { p, r in String(format: "%@ %.2fx", p.rawValue, (r[batch] ?? 0) / base) }
+            print("[\(name)] batch \(batch) images/s vs \(precisions[0].rawValue): " + ratios.joined(separator: ", "))
+        }
+    }
+
+    /// Runs one preset in one precision; returns images/s per batch size.
+    @discardableResult
+    func bench(name preset: String, configuration: CLIPConfiguration, peak: Double,
+               precision: Precision = .fp32) throws -> [Int: Double] {
+        let name = precision == .fp32 ? preset : "\(preset) \(precision.rawValue)"
+        var rates: [Int: Double] = [:]
         let directory: URL
         if let model {
             directory = URL(fileURLWithPath: model)
         } else {
-            directory = FileManager.default.temporaryDirectory.appendingPathComponent("clipkit-bench-\(name)-seed0")
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent("clipkit-bench-\(preset)-seed0")
             if !FileManager.default.fileExists(atPath: directory.appendingPathComponent("config.json").path) {
                 let start = Measurement.now()
                 try RandomModel.write(configuration, to: directory)
                 print(String(format: "[%@] wrote random weights to %@ in %.1f s", name, directory.path, Measurement.now() - start))
             }
         }
-        var rates: [Int: [(Precision, Double)]] = [:]
-        for precision in precisions {
-            let tag = "\(name) \(precision.rawValue)"
-            let loadStart = Measurement.now()
-            let clip = try CLIPModel(directory: directory, precision: precision)
-            print(String(format: "[%@] model loaded in %.3f s (%@)", tag, Measurement.now() - loadStart,
-                         precision.kernelDescription))
-            let v = clip.configuration.vision
-            let imageFLOPs = Self.visionFLOPs(clip.configuration)
-            for batch in batchSizes {
-                let pixels = RandomModel.pixels(count: batch, size: v.imageSize)
-                let t = try Measurement.time(seconds: seconds, minimumRuns: minRuns) { _ = try clip.imageEmbeddings(pixels: pixels) }
-                let rate = Double(batch) / t.best
-                rates[batch, default: []].append((precision, rate))
-                let gflops = imageFLOPs * Double(batch) / t.best / 1e9
-                let share = peak > 0 ? String(format: ", %.0f%% of sgemm peak", 100 * gflops / peak) : ""
-                print(String(format: "[%@] image tower batch %2d: %7.2f images/s (median %.2f, %d runs), %.1f GFLOPS%@",
-                             tag, batch, rate, Double(batch) / t.median, t.runs, gflops, share))
-            }
-            if labels > 0 {
-                let ids = RandomModel.promptTokenIDs(count: labels)
-                let t = try Measurement.time(seconds: seconds, minimumRuns: minRuns) { _ = try clip.textEmbeddings(tokenIDs: ids) }
-                let flops = ids.reduce(0.0) { $0 + Self.textFLOPs(clip.configuration, length: $1.count) }
-                print(String(format: "[%@] text tower %d prompts: %8.1f prompts/s (%.3f s best, %.3f s median, %d runs), %.1f GFLOPS",
-                             tag, labels, Double(labels) / t.best, t.best, t.median, t.runs, flops / t.best / 1e9))
-            }
-            print("[\(tag)] peak RSS so far: \(Measurement.megabytes(Measurement.peakResidentBytes())) (fp32 weights \(Measurement.megabytes(Self.weightBytes(clip.configuration))))")
-        }
-        guard precisions.count > 1, let base = precisions.first else { return }
+        let loadStart = Measurement.now()
+        let clip = try CLIPModel(directory: directory, precision: precision)
+        print(String(format: "[%@] model loaded in %.3f s (%@)", name, Measurement.now() - loadStart, precision.kernelDescription))
+        let v = clip.configuration.vision
+        let imageFLOPs = Self.visionFLOPs(clip.configuration)
         for batch in batchSizes {
-            guard let row = rates[batch], let first = row.first?.1, first > 0 else { continue }
-            let ratios = row.dropFirst().map { String(format: "%@ %.2fx", $0.0.rawValue, $0.1 / first) }
-            print("[\(name)] batch \(batch) images/s vs \(base.rawValue): " + ratios.joined(separator: ", "))
+            let pixels = RandomModel.pixels(count: batch, size: v.imageSize)
+            let t = try Measurement.time(seconds: seconds, minimumRuns: minRuns) { _ = try clip.imageEmbeddings(pixels: pixels) }
+            let rate = Double(batch) / t.best
+            rates[batch] = rate
+            let gflops = imageFLOPs * Double(batch) / t.best / 1e9
+            let share = peak > 0 ? String(format: ", %.0f%% of sgemm peak", 100 * gflops / peak) : ""
+            print(String(format: "[%@] image tower batch %2d: %7.2f images/s (median %.2f, %d runs), %.1f GFLOPS%@",
+                         name, batch, rate, Double(batch) / t.median, t.runs, gflops, share))
         }
+        if labels > 0 {
+            let ids = RandomModel.promptTokenIDs(count: labels)
+            let t = try Measurement.time(seconds: seconds, minimumRuns: minRuns) { _ = try clip.textEmbeddings(tokenIDs: ids) }
+            let flops = ids.reduce(0.0) { $0 + Self.textFLOPs(clip.configuration, length: $1.count) }
+            print(String(format: "[%@] text tower %d prompts: %8.1f prompts/s (%.3f s best, %.3f s median, %d runs), %.1f GFLOPS",
+                         name, labels, Double(labels) / t.best, t.best, t.median, t.runs, flops / t.best / 1e9))
+        }
+        print("[\(name)] peak RSS so far: \(Measurement.megabytes(Measurement.peakResidentBytes())) (weights \(Measurement.megabytes(Self.weightBytes(clip.configuration))))")
+        return rates
     }
 
     /// Floating-point operations of one image through the vision tower and projection.
