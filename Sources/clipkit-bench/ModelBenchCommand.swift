@@ -35,14 +35,14 @@ struct ModelBenchCommand: ParsableCommand {
     @Option(help: "BLAS threads (default: OpenBLAS's own choice).")
     var threads: Int?
 
+
+    @Flag(help: "Skip the sgemm peak measurement.")
+    var skipPeak = false
+
     @Option(help: "Encoder-layer precisions to run, comma-separated: fp32, bf16, int8 (ratios to the first are printed).")
     var precision = "fp32"
 
     var precisions: [Precision] { precision.split(separator: ",").compactMap { Precision(rawValue: $0.trimmingCharacters(in: .whitespaces)) } }
-
-
-    @Flag(help: "Skip the sgemm peak measurement.")
-    var skipPeak = false
 
     var batchSizes: [Int] { batches.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
 
