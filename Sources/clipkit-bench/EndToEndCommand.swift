@@ -20,6 +20,8 @@ struct EndToEndCommand: AsyncParsableCommand {
     var seconds = 10.0
     @Option(help: "BLAS threads (default: OpenBLAS's own choice).")
     var threads: Int?
+    @Option(help: "Encoder-layer precision: fp32, bf16 or int8.")
+    var precision: Precision = .fp32
 
     /// The labels of Spark NLP's example.
     static let labels = ["bird", "cat", "dog", "hen", "hippo", "room", "tractor", "ostrich", "ox"]
@@ -31,7 +33,7 @@ struct EndToEndCommand: AsyncParsableCommand {
             .filter { !$0.lastPathComponent.hasPrefix(".") }
             .sorted { $0.lastPathComponent < $1.lastPathComponent }
         guard !files.isEmpty else { throw ValidationError("no files in \(images)") }
-        let pipeline = try CLIPPipeline(directory: URL(fileURLWithPath: model, isDirectory: true))
+        let pipeline = try CLIPPipeline(directory: URL(fileURLWithPath: model, isDirectory: true), precision: precision)
         let classifier = try ZeroShotClassifier(pipeline: pipeline, labels: Self.labels, template: "a photo of a {}")
         let inputs = files.map { ImageInput.file($0) }
         let options = BatchOptions(batchSize: batchSize)
@@ -53,8 +55,10 @@ struct EndToEndCommand: AsyncParsableCommand {
         }
         runs.sort()
         let count = Double(files.count)
-        print(String(format: "end to end: %.2f images/s (median %.2f, %d runs of %d images, %d unreadable), batch %d, peak RSS %@",
+        print(String(format: "end to end: %.2f images/s (median %.2f, %d runs of %d images, %d unreadable), batch %d, peak RSS %@, %@",
                      count / runs[0], count / runs[runs.count / 2], runs.count, files.count, warmUp.failed,
-                     batchSize, Measurement.megabytes(Measurement.peakResidentBytes())))
+                     batchSize, Measurement.megabytes(Measurement.peakResidentBytes()), precision.kernelDescription))
     }
 }
+
+extension Precision: ExpressibleByArgument {}

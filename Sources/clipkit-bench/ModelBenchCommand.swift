@@ -39,6 +39,11 @@ struct ModelBenchCommand: ParsableCommand {
     @Flag(help: "Skip the sgemm peak measurement.")
     var skipPeak = false
 
+    @Option(help: "Encoder-layer precisions to run, comma-separated: fp32, bf16, int8 (ratios to the first are printed).")
+    var precision = "fp32"
+
+    var precisions: [Precision] { precision.split(separator: ",").compactMap { Precision(rawValue: $0.trimmingCharacters(in: .whitespaces)) } }
+
     var batchSizes: [Int] { batches.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
 
     func validate() throws {
@@ -46,6 +51,9 @@ struct ModelBenchCommand: ParsableCommand {
             throw ValidationError("unknown preset '\(p)'; use b32 or l14")
         }
         if model != nil && preset.count != 1 { throw ValidationError("--model needs exactly one --preset") }
+        if precisions.isEmpty || precisions.count != precision.split(separator: ",").count {
+            throw ValidationError("--precision takes fp32, bf16, int8, comma-separated")
+        }
         if batchSizes.isEmpty || batchSizes.contains(where: { $0 < 1 }) {
             throw ValidationError("--batches must be positive integers, e.g. 1,8,32")
         }
@@ -62,19 +70,36 @@ struct ModelBenchCommand: ParsableCommand {
             peak = max(towerShape, square)
             print(String(format: "sgemm: %.1f GFLOPS at 1600x3072x768, %.1f at 2048^3; peak %.1f", towerShape, square, peak))
         }
+        print(CPUDescription.current)
         for name in preset {
             guard let configuration = RandomModel.configuration(preset: name) else { continue }
-            try bench(name: name, configuration: configuration, peak: peak)
+            let rates = try precisions.map { try bench(name: name, configuration: configuration, peak: peak, precision: $0) }
+            printRatios(name: name, rates: rates)
         }
         print("peak RSS: \(Measurement.megabytes(Measurement.peakResidentBytes()))")
     }
 
-    func bench(name: String, configuration: CLIPConfiguration, peak: Double) throws {
+    /// Prints each precision's image-tower rate relative to the first one's, per batch size.
+    func printRatios(name: String, rates: [[Int: Double]]) {
+        guard precisions.count > 1, let first = rates.first else { return }
+        for batch in batchSizes {
+            guard let base = first[batch], base > 0 else { continue }
+            let ratios = zip(precisions, rates).dropFirst().map { p, r in String(format: "%@ %.2fx", p.rawValue, (r[batch] ?? 0) / base) }
+            print("[\(name)] batch \(batch) images/s vs \(precisions[0].rawValue): " + ratios.joined(separator: ", "))
+        }
+    }
+
+    /// Runs one preset in one precision; returns images/s per batch size.
+    @discardableResult
+    func bench(name preset: String, configuration: CLIPConfiguration, peak: Double,
+               precision: Precision = .fp32) throws -> [Int: Double] {
+        let name = precision == .fp32 ? preset : "\(preset) \(precision.rawValue)"
+        var rates: [Int: Double] = [:]
         let directory: URL
         if let model {
             directory = URL(fileURLWithPath: model)
         } else {
-            directory = FileManager.default.temporaryDirectory.appendingPathComponent("clipkit-bench-\(name)-seed0")
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent("clipkit-bench-\(preset)-seed0")
             if !FileManager.default.fileExists(atPath: directory.appendingPathComponent("config.json").path) {
                 let start = Measurement.now()
                 try RandomModel.write(configuration, to: directory)
@@ -82,14 +107,15 @@ struct ModelBenchCommand: ParsableCommand {
             }
         }
         let loadStart = Measurement.now()
-        let clip = try CLIPModel(directory: directory)
-        print(String(format: "[%@] model loaded in %.3f s", name, Measurement.now() - loadStart))
+        let clip = try CLIPModel(directory: directory, precision: precision)
+        print(String(format: "[%@] model loaded in %.3f s (%@)", name, Measurement.now() - loadStart, precision.kernelDescription))
         let v = clip.configuration.vision
         let imageFLOPs = Self.visionFLOPs(clip.configuration)
         for batch in batchSizes {
             let pixels = RandomModel.pixels(count: batch, size: v.imageSize)
             let t = try Measurement.time(seconds: seconds, minimumRuns: minRuns) { _ = try clip.imageEmbeddings(pixels: pixels) }
             let rate = Double(batch) / t.best
+            rates[batch] = rate
             let gflops = imageFLOPs * Double(batch) / t.best / 1e9
             let share = peak > 0 ? String(format: ", %.0f%% of sgemm peak", 100 * gflops / peak) : ""
             print(String(format: "[%@] image tower batch %2d: %7.2f images/s (median %.2f, %d runs), %.1f GFLOPS%@",
@@ -103,6 +129,7 @@ struct ModelBenchCommand: ParsableCommand {
                          name, labels, Double(labels) / t.best, t.best, t.median, t.runs, flops / t.best / 1e9))
         }
         print("[\(name)] peak RSS so far: \(Measurement.megabytes(Measurement.peakResidentBytes())) (weights \(Measurement.megabytes(Self.weightBytes(clip.configuration))))")
+        return rates
     }
 
     /// Floating-point operations of one image through the vision tower and projection.

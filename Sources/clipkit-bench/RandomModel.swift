@@ -10,6 +10,21 @@ import Foundation
 /// initialiser scale of CLIP), layer-norm scales are near 1, and `logit_scale` is ln 100 as in
 /// the released checkpoints.
 enum RandomModel {
+    /// CLIP-like outlier channels: `count` hidden dimensions whose `layer_norm1` and
+    /// `layer_norm2` weights are multiplied by `scale` in every encoder layer, so those
+    /// dimensions of every layer-norm output are `scale` times larger than the rest (the
+    /// "massive activations" of released CLIP ViTs, which break naive per-token int8).
+    struct Outliers {
+        var count = 0
+        var scale: Float = 50
+
+        /// The dimensions chosen for a width: spread out, deterministic.
+        func dimensions(width: Int) -> [Int] {
+            guard count > 0, width > 0 else { return [] }
+            return (0..<min(count, width)).map { ($0 * 2_654_435_761 + 17) % width }
+        }
+    }
+
     /// The named presets the benchmark knows.
     static func configuration(preset: String) -> CLIPConfiguration? {
         switch preset {
@@ -64,7 +79,7 @@ enum RandomModel {
     /// of weights written.
     @discardableResult
     static func write(_ configuration: CLIPConfiguration, to directory: URL, seed: UInt64 = 0,
-                      tokenizerSource: URL? = nil) throws -> Int {
+                      tokenizerSource: URL? = nil, outliers: Outliers = Outliers()) throws -> Int {
         let fm = FileManager.default
         try fm.createDirectory(at: directory, withIntermediateDirectories: true)
         try configJSON(configuration).write(to: directory.appendingPathComponent("config.json"))
@@ -80,7 +95,8 @@ enum RandomModel {
                 try fm.copyItem(at: from, to: to)
             }
         }
-        return try writeWeights(configuration, to: directory.appendingPathComponent("model.safetensors"), seed: seed)
+        return try writeWeights(configuration, to: directory.appendingPathComponent("model.safetensors"), seed: seed,
+                                outliers: outliers)
     }
 
     /// `config.json` as transformers reads it: clipkit's fields plus `model_type`.
@@ -125,7 +141,8 @@ enum RandomModel {
 
     /// Writes the safetensors file: an 8-byte header length, the JSON header padded with spaces
     /// to a multiple of 8 (so F32 data is aligned and mapped in place), then the data.
-    static func writeWeights(_ c: CLIPConfiguration, to url: URL, seed: UInt64) throws -> Int {
+    static func writeWeights(_ c: CLIPConfiguration, to url: URL, seed: UInt64,
+                             outliers: Outliers = Outliers()) throws -> Int {
         let tensors = tensorShapes(c)
         var header: [String] = []
         var offset = 0
@@ -146,7 +163,10 @@ enum RandomModel {
         try handle.write(contentsOf: Data(bytes: &length, count: 8))
         try handle.write(contentsOf: Data(json))
         for (name, shape) in tensors {
-            let values = randomValues(for: name, count: shape.reduce(1, *), seed: seed)
+            var values = randomValues(for: name, count: shape.reduce(1, *), seed: seed)
+            if name.hasSuffix("layer_norm1.weight") || name.hasSuffix("layer_norm2.weight") {
+                for d in outliers.dimensions(width: values.count) { values[d] *= outliers.scale }
+            }
             try handle.write(contentsOf: values.withUnsafeBytes { Data($0) })
         }
         return offset

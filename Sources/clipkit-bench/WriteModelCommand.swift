@@ -26,10 +26,18 @@ struct WriteModelCommand: ParsableCommand {
     @Option(help: "How many benchmark prompts to write to bench-prompts.json.")
     var prompts = 1000
 
+    @Option(help: "Outlier channels: this many hidden dimensions get their layer_norm1/layer_norm2 weights multiplied by --outlier-scale in every encoder layer (CLIP-like massive activations).")
+    var outliers = 0
+
+    @Option(help: "Factor of the outlier channels' layer-norm weights.")
+    var outlierScale: Float = 50
+
     func validate() throws {
         guard RandomModel.configuration(preset: preset) != nil else {
             throw ValidationError("unknown preset '\(preset)'; use b32 or l14")
         }
+        guard outliers >= 0, outliers <= 64 else { throw ValidationError("--outliers must be 0...64") }
+        guard outlierScale.isFinite, outlierScale > 0 else { throw ValidationError("--outlier-scale must be positive") }
     }
 
     func run() throws {
@@ -40,10 +48,12 @@ struct WriteModelCommand: ParsableCommand {
         }
         let directory = URL(fileURLWithPath: out)
         let bytes = try RandomModel.write(configuration, to: directory, seed: seed,
-                                          tokenizerSource: URL(fileURLWithPath: tokenizerFrom))
+                                          tokenizerSource: URL(fileURLWithPath: tokenizerFrom),
+                                          outliers: RandomModel.Outliers(count: outliers, scale: outlierScale))
         let ids = RandomModel.promptTokenIDs(count: prompts)
         try JSONSerialization.data(withJSONObject: ["token_ids": ids])
             .write(to: directory.appendingPathComponent("bench-prompts.json"))
-        print("wrote \(preset) to \(directory.path): \(bytes / 1_000_000) MB of weights, \(prompts) prompts")
+        let note = outliers > 0 ? ", \(outliers) outlier channels ×\(outlierScale)" : ""
+        print("wrote \(preset) to \(directory.path): \(bytes / 1_000_000) MB of weights, \(prompts) prompts\(note)")
     }
 }

@@ -14,6 +14,9 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Threads for matrix products and image decoding (default: all cores).")
     var threads: Int?
 
+    @Option(help: "Arithmetic of the encoder layers: fp32 (exact), bf16 or int8 (faster; see `clipkit check-precision`).")
+    var precision: Precision = .fp32
+
     @Flag(help: "Ignore EXIF orientation (by default images are rotated as their EXIF tag says).")
     var noExif = false
 
@@ -26,7 +29,7 @@ struct ModelOptions: ParsableArguments {
     func loadPipeline() async throws -> CLIPPipeline {
         if let threads { CLIPKitRuntime.setThreadCount(threads) }
         do {
-            return try await CLIPPipeline.load(model)
+            return try await CLIPPipeline.load(model, precision: precision)
         } catch {
             throw CLIError("cannot load model '\(model)': \(describe(error))")
         }
@@ -41,3 +44,5 @@ struct ModelOptions: ParsableArguments {
         return options
     }
 }
+
+extension Precision: ExpressibleByArgument {}

@@ -14,6 +14,8 @@ public final class CLIPModel: Sendable {
     public let logitScale: Float
     /// The safetensors file the weights were read from (identifies the model in caches).
     public let weightsURL: URL
+    /// The arithmetic of the encoder layers' linear layers.
+    public let precision: Precision
 
     let text: TextTransformer
     let vision: VisionTransformer
@@ -26,8 +28,9 @@ public final class CLIPModel: Sendable {
     public var embeddingSize: Int { configuration.projectionDimension }
 
     /// Loads `config.json` and `model.safetensors` from a model folder. Throws ``ModelError``
-    /// or ``WeightsError``, naming the file.
-    public convenience init(directory: URL) throws {
+    /// or ``WeightsError``, naming the file. `precision` chooses the arithmetic of the encoder
+    /// layers (fp32, the exact default; bf16 or int8 weights are converted once, here).
+    public convenience init(directory: URL, precision: Precision = .fp32) throws {
         let configuration = try CLIPConfiguration.load(from: directory.appendingPathComponent("config.json"))
         let weights = directory.appendingPathComponent("model.safetensors")
         guard FileManager.default.fileExists(atPath: weights.path) else {
@@ -36,17 +39,20 @@ public final class CLIPModel: Sendable {
             }
             throw ModelError.missingFile(path: weights.path)
         }
-        try self.init(configuration: configuration, weights: weights)
+        try self.init(configuration: configuration, weights: weights, precision: precision)
     }
 
-    /// Builds the model described by `configuration` from a safetensors file.
-    public init(configuration: CLIPConfiguration, weights url: URL) throws {
+    /// Builds the model described by `configuration` from a safetensors file, its encoder
+    /// layers in `precision`.
+    public init(configuration: CLIPConfiguration, weights url: URL, precision: Precision = .fp32) throws {
         try configuration.validate()
         let file = try SafeTensorsFile(url: url)
         let loader = WeightLoader(file: file)
         let root = loader.root
-        text = try TextTransformer(root.scoped("text_model"), configuration: configuration.text)
-        vision = try VisionTransformer(root.scoped("vision_model"), configuration: configuration.vision)
+        text = try TextTransformer(root.scoped("text_model"), configuration: configuration.text,
+                                   precision: precision)
+        vision = try VisionTransformer(root.scoped("vision_model"), configuration: configuration.vision,
+                                       precision: precision)
         textProjection = try Linear(root.scoped("text_projection"), input: configuration.text.hiddenSize,
                                     output: configuration.projectionDimension, hasBias: false)
         visualProjection = try Linear(root.scoped("visual_projection"), input: configuration.vision.hiddenSize,
@@ -55,6 +61,7 @@ public final class CLIPModel: Sendable {
         try loader.finish()
         self.configuration = configuration
         weightsURL = url
+        self.precision = precision
     }
 
     /// Projected text embeddings (not normalised), one row per token sequence, as
@@ -73,6 +80,12 @@ public final class CLIPModel: Sendable {
     /// `pixels` is a preprocessed batch [images, channels, imageSize, imageSize].
     /// [images, embeddingSize]
     public func imageEmbeddings(pixels: Tensor) throws -> Tensor {
+        try imageEmbeddings(pixels: pixels, observer: nil)
+    }
+
+    /// ``imageEmbeddings(pixels:)``, with `observer` seeing each encoder layer's output
+    /// (diagnostics: ``PrecisionCheck``).
+    func imageEmbeddings(pixels: Tensor, observer: LayerObserver?) throws -> Tensor {
         let v = configuration.vision
         var shape = pixels.shape
         if shape.count == 3 { shape.insert(1, at: 0) }
@@ -83,7 +96,7 @@ public final class CLIPModel: Sendable {
         guard count > 0 else { return Tensor(zeros: [0, embeddingSize]) }
         var pooled = [Float](repeating: 0, count: count * v.hiddenSize)
         pixels.scalars.withUnsafeBufferPointer { source in
-            pooled.withUnsafeMutableBufferPointer { vision.pooled(source.baseAddress!, count: count, into: $0.baseAddress!) }
+            pooled.withUnsafeMutableBufferPointer { vision.pooled(source.baseAddress!, count: count, into: $0.baseAddress!, observer: observer) }
         }
         return project(pooled, rows: count, with: visualProjection)
     }
@@ -92,7 +105,7 @@ public final class CLIPModel: Sendable {
         var out = Tensor(zeros: [rows, embeddingSize])
         guard rows > 0 else { return out }
         pooled.withUnsafeBufferPointer { source in
-            out.scalars.withUnsafeMutableBufferPointer { projection.apply(source.baseAddress!, rows: rows, into: $0.baseAddress!) }
+            out.scalars.withUnsafeMutableBufferPointer { projection.apply(.fp32(source.baseAddress!), rows: rows, into: $0.baseAddress!) }
         }
         return out
     }

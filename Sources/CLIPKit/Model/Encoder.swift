@@ -6,20 +6,26 @@ struct EncoderLayer: Sendable {
     let mlp: MLP
 
     init(_ scope: WeightScope, width: Int, headCount: Int, intermediateSize: Int,
-         activation: Activation, epsilon: Float) throws {
+         activation: Activation, epsilon: Float, precision: Precision = .fp32) throws {
         layerNorm1 = try LayerNorm(scope.scoped("layer_norm1"), width: width, epsilon: epsilon)
-        attention = try SelfAttention(scope.scoped("self_attn"), width: width, headCount: headCount)
         layerNorm2 = try LayerNorm(scope.scoped("layer_norm2"), width: width, epsilon: epsilon)
+        let int8 = precision == .int8
+        attention = try SelfAttention(scope.scoped("self_attn"), width: width, headCount: headCount,
+                                      precision: precision,
+                                      inputOutliers: int8 ? layerNorm1.outlierColumns() : [])
         mlp = try MLP(scope.scoped("mlp"), width: width, intermediateSize: intermediateSize,
-                      activation: activation)
+                      activation: activation, precision: precision,
+                      inputOutliers: int8 ? layerNorm2.outlierColumns() : [])
     }
 
     func apply(layout: SequenceLayout, causal: Bool, workspace ws: Workspace) {
         let rows = layout.tokenCount
-        layerNorm1.apply(ws.hidden, rows: rows, into: ws.normed)
-        attention.apply(layout: layout, causal: causal, workspace: ws)
-        layerNorm2.apply(ws.hidden, rows: rows, into: ws.normed)
-        mlp.apply(rows: rows, workspace: ws)
+        let attentionInput = layerNorm1.apply(ws.hidden, rows: rows, into: ws.normed,
+                                              preparingFor: attention.query, workspace: ws)
+        attention.apply(attentionInput, layout: layout, causal: causal, workspace: ws)
+        let mlpInput = layerNorm2.apply(ws.hidden, rows: rows, into: ws.normed,
+                                        preparingFor: mlp.up, workspace: ws)
+        mlp.apply(mlpInput, rows: rows, workspace: ws)
     }
 }
 
@@ -29,15 +35,18 @@ struct Encoder: Sendable {
     let width: Int
     let headCount: Int
     let intermediateSize: Int
+    /// The arithmetic of the layers' linear layers.
+    let precision: Precision
 
     init(_ scope: WeightScope, width: Int, headCount: Int, intermediateSize: Int, layerCount: Int,
-         activation: Activation, epsilon: Float) throws {
+         activation: Activation, epsilon: Float, precision: Precision = .fp32) throws {
         let layersScope = scope.scoped("layers")
         layers = try (0..<layerCount).map { index in
             try EncoderLayer(layersScope.scoped(String(index)), width: width, headCount: headCount,
                              intermediateSize: intermediateSize, activation: activation,
-                             epsilon: epsilon)
+                             epsilon: epsilon, precision: precision)
         }
+        self.precision = precision
         self.width = width
         self.headCount = headCount
         self.intermediateSize = intermediateSize
@@ -46,11 +55,22 @@ struct Encoder: Sendable {
     /// A workspace sized for `layout`.
     func makeWorkspace(for layout: SequenceLayout) -> Workspace {
         Workspace(tokens: layout.tokenCount, width: width, intermediateSize: intermediateSize,
-                  maxLength: layout.maxLength, headSize: width / headCount)
+                  maxLength: layout.maxLength, headSize: width / headCount, precision: precision)
     }
 
-    /// Runs every layer over `workspace.hidden` in place.
-    func apply(layout: SequenceLayout, causal: Bool, workspace: Workspace) {
-        for layer in layers { layer.apply(layout: layout, causal: causal, workspace: workspace) }
+    /// Runs every layer over `workspace.hidden` in place; `observer` (diagnostics) sees the
+    /// residual stream after each layer. [tokens, width]
+    func apply(layout: SequenceLayout, causal: Bool, workspace: Workspace,
+               observer: LayerObserver? = nil) {
+        for (index, layer) in layers.enumerated() {
+            layer.apply(layout: layout, causal: causal, workspace: workspace)
+            observer?(index, UnsafeBufferPointer(start: workspace.hidden, count: layout.tokenCount * width))
+        }
     }
+}
+
+/// Called with an encoder layer's index and its output (the residual stream). [tokens, width]
+typealias LayerObserver = (_ layer: Int, _ hidden: UnsafeBufferPointer<Float>) -> Void
+
+extension Encoder {
 }

@@ -1,30 +1,157 @@
-/// A fully connected layer `y = x · Wᵀ + b` on BLAS (PyTorch's `nn.Linear` layout).
+import CLIPKitKernels
+
+/// A fully connected layer `y = x · Wᵀ + b` (PyTorch's `nn.Linear` layout), in fp32 on BLAS or
+/// with int8 / bf16 weights on clipkit's own kernels (``Precision``). One forward path: callers
+/// ``prepare(_:rows:workspace:)`` the input (a no-op for fp32) and ``apply(_:rows:into:accumulate:outputStride:activation:)``
+/// it; the weights decide the arithmetic.
 struct Linear: Sendable {
-    /// [outputSize, inputSize]
-    let weight: FloatStorage
+    let weights: LinearWeights
     /// [outputSize], or nil for bias-free projections.
     let bias: FloatStorage?
     let inputSize: Int
     let outputSize: Int
 
-    /// Loads `weight` (and `bias`) under `scope`.
-    init(_ scope: WeightScope, input: Int, output: Int, hasBias: Bool = true) throws {
-        weight = try scope.tensor("weight", shape: [output, input])
+    /// Loads `weight` (and `bias`) under `scope`, keeping the weight in the form `precision`
+    /// computes with. `outlierColumns` (ascending) are input columns an int8 layer computes in
+    /// fp32.
+    init(_ scope: WeightScope, input: Int, output: Int, hasBias: Bool = true,
+         precision: Precision = .fp32, outlierColumns: [Int32] = []) throws {
+        switch precision {
+        case .fp32:
+            weights = .fp32(try scope.tensor("weight", shape: [output, input]))
+        case .bf16:
+            let stored = try scope.storedTensor("weight", shape: [output, input])
+            weights = .bf16(try BF16Weights(dtype: stored.dtype, bytes: stored.bytes,
+                                            floats: { try scope.tensor("weight", shape: [output, input]) },
+                                            output: output, input: input))
+        case .int8:
+            // Σ (a − z) w stays far inside Int32 for any input width below 2^16 (255 · 127 · k);
+            // wider layers (none in CLIP) stay fp32.
+            let weight = try scope.tensor("weight", shape: [output, input])
+            weights = input < 65_536
+                ? .int8(Int8Weights(weight, output: output, input: input, outlierColumns: outlierColumns))
+                : .fp32(weight)
+        }
+        if case .fp32 = weights {} else {
+            // The packed copy is all the layer reads from now on.
+            scope.releaseStoredPages("weight")
+        }
         bias = hasBias ? try scope.tensor("bias", shape: [output]) : nil
         inputSize = input
         outputSize = output
     }
 
-    /// `out[rows, outputSize] = x[rows, inputSize] · Wᵀ + b`; with `accumulate`, the result is
-    /// added to what `out` holds (a fused residual connection). Rows of `out` lie
-    /// `outputStride` floats apart (default `outputSize`), so a layer can fill a column block of
-    /// a wider buffer (Q, K and V side by side).
-    func apply(_ x: UnsafePointer<Float>, rows: Int, into out: UnsafeMutablePointer<Float>,
-               accumulate: Bool = false, outputStride: Int? = nil) {
+    /// Bytes of weights this layer holds in its own memory (0 for fp32 used in place).
+    var ownedWeightBytes: Int {
+        switch weights {
+        case .fp32: return 0
+        case .bf16(let w): return w.byteCount
+        case .int8(let w): return w.byteCount
+        }
+    }
+
+    /// The fp32 rows `x` [rows, inputSize] in the form this layer multiplies: quantized per
+    /// row into `workspace` for int8, rounded to bf16 when the bf16 kernel reads bf16.
+    func prepare(_ x: UnsafePointer<Float>, rows: Int, workspace ws: Workspace) -> LinearInput {
+        switch weights {
+        case .fp32:
+            return .fp32(x)
+        case .bf16:
+            guard KernelVariants.bf16RoundsActivations, let buffers = ws.reduced else {
+                return .bf16(x, rounded: nil, stride: 0)
+            }
+            let k = inputSize
+            let stride = buffers.rowBytes / 2
+            let rounded = buffers.values.assumingMemoryBound(to: UInt16.self)
+            Parallel.chunks(rows, grain: 16) { range in
+                clipkit_bf16_convert_rows(x + range.lowerBound * k, range.count, k, k,
+                                          rounded + range.lowerBound * stride, stride)
+            }
+            return .bf16(x, rounded: rounded, stride: stride)
+        case .int8(let w):
+            guard let buffers = ws.reduced else { return .fp32(x) }
+            let k = inputSize
+            let q = buffers.quantizedRows
+            w.outlierColumns.withUnsafeBufferPointer { columns in
+                Parallel.rowParts(rows, grain: 16) { part, range in
+                    let count = columns.count
+                    clipkit_quantize_rows(x + range.lowerBound * k, range.count, k, k,
+                                          KernelVariants.int8ActivationMax, columns.baseAddress, count,
+                                          buffers.scratch + part * buffers.maxInput,
+                                          buffers.values.assumingMemoryBound(to: UInt8.self) + range.lowerBound * q.lda,
+                                          q.lda, buffers.scales + range.lowerBound,
+                                          buffers.zeroPoints + range.lowerBound,
+                                          buffers.outliers + range.lowerBound * count)
+                }
+            }
+            return .int8(q)
+        }
+    }
+
+    /// `out[rows, outputSize] = activation(x · Wᵀ + b)`; with `accumulate`, the result is added
+    /// to what `out` holds (a fused residual connection; not combined with an activation).
+    /// Rows of `out` lie `outputStride` floats apart (default `outputSize`), so a layer can fill
+    /// a column block of a wider buffer (Q, K and V side by side). `input` must come from this
+    /// layer's (or a layer of the same precision and outlier columns) ``prepare(_:rows:workspace:)``.
+    func apply(_ input: LinearInput, rows: Int, into out: UnsafeMutablePointer<Float>,
+               accumulate: Bool = false, outputStride: Int? = nil, activation: Activation? = nil) {
         let stride = outputStride ?? outputSize
+        switch (weights, input) {
+        case (.fp32(let weight), .fp32(let x)):
+            if let activation {
+                product(x, weight: weight, rows: rows, into: out, beta: 0, outputStride: stride)
+                Kernels.activate(out, rows: rows, columns: outputSize, bias: bias?.pointer, activation)
+            } else {
+                applyFP32(x, weight: weight, rows: rows, into: out, accumulate: accumulate, stride: stride)
+            }
+        case (.int8(let w), .int8(var q)):
+            var descriptor = w.descriptor
+            let code = Self.activationCode(activation)
+            let accumulateFlag: Int32 = accumulate ? 1 : 0
+            withExtendedLifetime(w) {
+                columnParts { begin, end in
+                    clipkit_int8_gemm(KernelVariants.int8, &q, rows, &descriptor, begin, end,
+                                      bias?.pointer, code, accumulateFlag, out, stride)
+                }
+            }
+        case (.bf16(let w), .bf16(let x, let rounded, let roundedStride)):
+            let code = Self.activationCode(activation)
+            let accumulateFlag: Int32 = accumulate ? 1 : 0
+            withExtendedLifetime(w) {
+                columnParts { begin, end in
+                    clipkit_bf16_gemm(KernelVariants.bf16, x, inputSize, rounded, roundedStride, rows,
+                                      w.packed, outputSize, inputSize, begin, end, bias?.pointer,
+                                      code, accumulateFlag, out, stride)
+                }
+            }
+        default:
+            // allowed: internal invariant; inputs are prepared by a layer of the same precision.
+            assertionFailure("linear layer input prepared for another precision")
+        }
+    }
+
+    /// Calls `body(begin, end)` on disjoint column ranges covering the output, one per worker,
+    /// each starting at a multiple of 32 (the kernels' tile width).
+    private func columnParts(_ body: (Int, Int) -> Void) {
+        let tiles = (outputSize + 31) / 32
+        Parallel.chunks(tiles) { range in
+            body(range.lowerBound * 32, min(range.upperBound * 32, outputSize))
+        }
+    }
+
+    private static func activationCode(_ activation: Activation?) -> Int32 {
+        switch activation {
+        case nil: return Int32(CLIPKIT_ACTIVATION_NONE)
+        case .quickGELU: return Int32(CLIPKIT_ACTIVATION_QUICK_GELU)
+        case .gelu: return Int32(CLIPKIT_ACTIVATION_GELU)
+        }
+    }
+
+    /// fp32: the bias seeds `out` so BLAS adds the product to it (beta = 1), one pass.
+    private func applyFP32(_ x: UnsafePointer<Float>, weight: FloatStorage, rows: Int,
+                           into out: UnsafeMutablePointer<Float>, accumulate: Bool, stride: Int) {
         var beta: Float = accumulate ? 1 : 0
         if let bias {
-            // Seeding `out` with the bias lets BLAS add the product to it (beta = 1): one pass.
             for r in 0..<rows {
                 let row = out + r * stride
                 if accumulate {
@@ -35,16 +162,14 @@ struct Linear: Sendable {
             }
             beta = 1
         }
-        product(x, rows: rows, into: out, beta: beta, outputStride: stride)
+        product(x, weight: weight, rows: rows, into: out, beta: beta, outputStride: stride)
     }
 
-    /// `out[rows, outputSize] = x[rows, inputSize] · Wᵀ + beta · out`, the bias left to the
-    /// caller (to fuse it with an activation).
-    func product(_ x: UnsafePointer<Float>, rows: Int, into out: UnsafeMutablePointer<Float>,
-                 beta: Float = 0, outputStride: Int? = nil) {
+    /// `out = x · Wᵀ + beta · out` on BLAS.
+    private func product(_ x: UnsafePointer<Float>, weight: FloatStorage, rows: Int,
+                         into out: UnsafeMutablePointer<Float>, beta: Float, outputStride: Int) {
         BLAS.gemmTransposedB(m: rows, n: outputSize, k: inputSize, a: x, lda: inputSize,
-                             b: weight.pointer, ldb: inputSize, beta: beta, c: out,
-                             ldc: outputStride ?? outputSize)
+                             b: weight.pointer, ldb: inputSize, beta: beta, c: out, ldc: outputStride)
     }
 }
 
@@ -67,5 +192,49 @@ struct LayerNorm: Sendable {
     func apply(_ x: UnsafePointer<Float>, rows: Int, into out: UnsafeMutablePointer<Float>) {
         Kernels.layerNorm(x, rows: rows, width: width, gamma: weight.pointer, beta: bias.pointer,
                           epsilon: epsilon, into: out)
+    }
+
+    /// Normalises `x` for `consumer`: for int8 the normalisation and the per-row quantization
+    /// are one pass (each row normalised into a per-worker scratch row and quantized from there,
+    /// `out` untouched); otherwise into `out`, then prepared as `consumer` needs.
+    func apply(_ x: UnsafePointer<Float>, rows: Int, into out: UnsafeMutablePointer<Float>,
+               preparingFor consumer: Linear, workspace ws: Workspace) -> LinearInput {
+        guard case .int8(let w) = consumer.weights, let buffers = ws.reduced else {
+            apply(x, rows: rows, into: out)
+            return consumer.prepare(out, rows: rows, workspace: ws)
+        }
+        let k = width
+        let q = buffers.quantizedRows
+        w.outlierColumns.withUnsafeBufferPointer { columns in
+            Parallel.rowParts(rows, grain: 16) { part, range in
+                let count = columns.count
+                clipkit_layer_norm_quantize(x + range.lowerBound * k, range.count, k, weight.pointer,
+                                            bias.pointer, epsilon, KernelVariants.int8ActivationMax,
+                                            columns.baseAddress, count,
+                                            buffers.scratch + part * buffers.maxInput,
+                                            buffers.values.assumingMemoryBound(to: UInt8.self) + range.lowerBound * q.lda,
+                                            q.lda, buffers.scales + range.lowerBound,
+                                            buffers.zeroPoints + range.lowerBound,
+                                            buffers.outliers + range.lowerBound * count)
+            }
+        }
+        return .int8(q)
+    }
+
+    /// Input columns of the layers this norm feeds that an int8 layer should keep in fp32: those
+    /// whose scale or shift is far above the rest (|γ| + |β| over 6× the median), at most
+    /// ``ReducedPrecisionBuffers/maxOutliers`` (the largest), ascending. CLIP ViTs have a few
+    /// such channels; one of them would otherwise set every token's quantization step.
+    /// `CLIPKIT_INT8_OUTLIERS=N` lowers the limit (0 turns the fp32 columns off).
+    func outlierColumns() -> [Int32] {
+        let scores = (0..<width).map { abs(weight.pointer[$0]) + abs(bias.pointer[$0]) }
+        let sorted = scores.sorted()
+        guard !sorted.isEmpty else { return [] }
+        let median = sorted[sorted.count / 2]
+        let threshold = 6 * median
+        let candidates = scores.indices.filter { scores[$0] > threshold }
+            .sorted { scores[$0] > scores[$1] }
+            .prefix(KernelVariants.int8OutlierLimit)
+        return candidates.sorted().map { Int32($0) }
     }
 }

@@ -13,23 +13,30 @@ struct SelfAttention: Sendable {
     let headCount: Int
     var headSize: Int { width / headCount }
 
-    init(_ scope: WeightScope, width: Int, headCount: Int) throws {
+    /// `inputOutliers`: columns of the layer-norm output int8 projections keep in fp32.
+    init(_ scope: WeightScope, width: Int, headCount: Int, precision: Precision = .fp32,
+         inputOutliers: [Int32] = []) throws {
         // Three products instead of one stacked matrix: stacking copied the weights (85 MB for
         // ViT-B/32) at every load, costing memory and cold-start time for no measurable speed.
-        query = try Linear(scope.scoped("q_proj"), input: width, output: width)
-        key = try Linear(scope.scoped("k_proj"), input: width, output: width)
-        value = try Linear(scope.scoped("v_proj"), input: width, output: width)
-        outputProjection = try Linear(scope.scoped("out_proj"), input: width, output: width)
+        func projection(_ name: String, outliers: [Int32]) throws -> Linear {
+            try Linear(scope.scoped(name), input: width, output: width, precision: precision,
+                       outlierColumns: outliers)
+        }
+        query = try projection("q_proj", outliers: inputOutliers)
+        key = try projection("k_proj", outliers: inputOutliers)
+        value = try projection("v_proj", outliers: inputOutliers)
+        outputProjection = try projection("out_proj", outliers: [])
         self.width = width
         self.headCount = headCount
     }
 
-    /// Adds attention over `workspace.normed` to the residual stream `workspace.hidden`.
-    func apply(layout: SequenceLayout, causal: Bool, workspace ws: Workspace) {
+    /// Adds attention over the normalised input (prepared by the layer norm for `query`, which
+    /// `key` and `value` share) to the residual stream `workspace.hidden`.
+    func apply(_ input: LinearInput, layout: SequenceLayout, causal: Bool, workspace ws: Workspace) {
         let rows = layout.tokenCount
         let stride = 3 * width
         for (offset, projection) in [(0, query), (width, key), (2 * width, value)] {
-            projection.apply(ws.normed, rows: rows, into: ws.qkv + offset, outputStride: stride)
+            projection.apply(input, rows: rows, into: ws.qkv + offset, outputStride: stride)
         }
         let headSize = headSize
         let scale = 1 / Float(headSize).squareRoot()
@@ -45,7 +52,8 @@ struct SelfAttention: Sendable {
                                    ws.attentionScratch + worker * ws.attentionScratchCount,
                                    ws.context + start * width + head * headSize, width)
         }
-        outputProjection.apply(ws.context, rows: rows, into: ws.hidden, accumulate: true)
+        let context = outputProjection.prepare(ws.context, rows: rows, workspace: ws)
+        outputProjection.apply(context, rows: rows, into: ws.hidden, accumulate: true)
     }
 }
 
@@ -57,17 +65,21 @@ struct MLP: Sendable {
     let down: Linear
     let activation: Activation
 
-    init(_ scope: WeightScope, width: Int, intermediateSize: Int, activation: Activation) throws {
-        up = try Linear(scope.scoped("fc1"), input: width, output: intermediateSize)
-        down = try Linear(scope.scoped("fc2"), input: intermediateSize, output: width)
+    /// `inputOutliers`: columns of the layer-norm output an int8 `fc1` keeps in fp32.
+    init(_ scope: WeightScope, width: Int, intermediateSize: Int, activation: Activation,
+         precision: Precision = .fp32, inputOutliers: [Int32] = []) throws {
+        up = try Linear(scope.scoped("fc1"), input: width, output: intermediateSize,
+                        precision: precision, outlierColumns: inputOutliers)
+        down = try Linear(scope.scoped("fc2"), input: intermediateSize, output: width,
+                          precision: precision)
         self.activation = activation
     }
 
-    /// Adds the MLP of `workspace.normed` to the residual stream `workspace.hidden`.
-    func apply(rows: Int, workspace ws: Workspace) {
-        up.product(ws.normed, rows: rows, into: ws.intermediate)
-        Kernels.activate(ws.intermediate, rows: rows, columns: up.outputSize,
-                         bias: up.bias?.pointer, activation)
-        down.apply(ws.intermediate, rows: rows, into: ws.hidden, accumulate: true)
+    /// Adds the MLP of the normalised input (prepared by the layer norm for `up`) to the
+    /// residual stream `workspace.hidden`; bias and activation are fused into `up`'s product.
+    func apply(_ input: LinearInput, rows: Int, workspace ws: Workspace) {
+        up.apply(input, rows: rows, into: ws.intermediate, activation: activation)
+        let hidden = down.prepare(ws.intermediate, rows: rows, workspace: ws)
+        down.apply(hidden, rows: rows, into: ws.hidden, accumulate: true)
     }
 }

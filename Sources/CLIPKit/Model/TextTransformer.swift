@@ -3,23 +3,23 @@
 /// The text tower up to the pooled, final-layer-normed end-of-text state (`text_model`).
 struct TextTransformer: Sendable {
     /// `embeddings.token_embedding.weight`. [vocabularySize, width]
-    let tokenEmbedding: FloatStorage
+    let tokenEmbedding: EmbeddingTable
     /// `embeddings.position_embedding.weight`. [maxPositions, width]
     let positionEmbedding: FloatStorage
     let encoder: Encoder
     let finalLayerNorm: LayerNorm
     let configuration: CLIPTextConfiguration
 
-    init(_ scope: WeightScope, configuration c: CLIPTextConfiguration) throws {
+    init(_ scope: WeightScope, configuration c: CLIPTextConfiguration, precision: Precision = .fp32) throws {
         let embeddings = scope.scoped("embeddings")
-        tokenEmbedding = try embeddings.scoped("token_embedding")
-            .tensor("weight", shape: [c.vocabularySize, c.hiddenSize])
+        tokenEmbedding = try EmbeddingTable(embeddings.scoped("token_embedding"),
+                                            rows: c.vocabularySize, width: c.hiddenSize)
         positionEmbedding = try embeddings.scoped("position_embedding")
             .tensor("weight", shape: [c.maxPositionEmbeddings, c.hiddenSize])
         encoder = try Encoder(scope.scoped("encoder"), width: c.hiddenSize,
                               headCount: c.attentionHeadCount, intermediateSize: c.intermediateSize,
                               layerCount: c.layerCount, activation: c.activation,
-                              epsilon: c.layerNormEpsilon)
+                              epsilon: c.layerNormEpsilon, precision: precision)
         finalLayerNorm = try LayerNorm(scope.scoped("final_layer_norm"), width: c.hiddenSize,
                                        epsilon: c.layerNormEpsilon)
         configuration = c
@@ -56,9 +56,7 @@ struct TextTransformer: Sendable {
         for (ids, start) in zip(sequences, layout.starts) {
             for (position, id) in ids.enumerated() {
                 let row = ws.hidden + (start + position) * width
-                let token = tokenEmbedding.pointer + id * width
-                let place = positionEmbedding.pointer + position * width
-                for i in 0..<width { row[i] = token[i] + place[i] }
+                tokenEmbedding.add(row: id, to: positionEmbedding.pointer + position * width, into: row)
             }
         }
         encoder.apply(layout: layout, causal: true, workspace: ws)

@@ -16,7 +16,7 @@ struct VisionTransformer: Sendable {
     let postLayerNorm: LayerNorm
     let configuration: CLIPVisionConfiguration
 
-    init(_ scope: WeightScope, configuration c: CLIPVisionConfiguration) throws {
+    init(_ scope: WeightScope, configuration c: CLIPVisionConfiguration, precision: Precision = .fp32) throws {
         let embeddings = scope.scoped("embeddings")
         classEmbedding = try embeddings.tensor("class_embedding", shape: [c.hiddenSize])
         patchEmbedding = try embeddings.scoped("patch_embedding")
@@ -28,7 +28,7 @@ struct VisionTransformer: Sendable {
         encoder = try Encoder(scope.scoped("encoder"), width: c.hiddenSize,
                               headCount: c.attentionHeadCount, intermediateSize: c.intermediateSize,
                               layerCount: c.layerCount, activation: c.activation,
-                              epsilon: c.layerNormEpsilon)
+                              epsilon: c.layerNormEpsilon, precision: precision)
         postLayerNorm = try LayerNorm(scope.scoped("post_layernorm"), width: c.hiddenSize,
                                       epsilon: c.layerNormEpsilon)
         configuration = c
@@ -36,7 +36,8 @@ struct VisionTransformer: Sendable {
 
     /// Class-token states of `count` images in `pixels` [count, channels, size, size], written
     /// to `out`. [count, width]
-    func pooled(_ pixels: UnsafePointer<Float>, count: Int, into out: UnsafeMutablePointer<Float>) {
+    func pooled(_ pixels: UnsafePointer<Float>, count: Int, into out: UnsafeMutablePointer<Float>,
+                observer: LayerObserver? = nil) {
         let c = configuration
         let width = c.hiddenSize
         let side = c.patchesPerSide
@@ -81,7 +82,7 @@ struct VisionTransformer: Sendable {
             for i in 0..<(patchCount * width) { first[width + i] = source[i] + place[width + i] }
         }
         preLayerNorm.apply(ws.normed, rows: layout.tokenCount, into: ws.hidden)
-        encoder.apply(layout: layout, causal: false, workspace: ws)
+        encoder.apply(layout: layout, causal: false, workspace: ws, observer: observer)
         for image in 0..<count {
             postLayerNorm.apply(ws.hidden + image * tokens * width, rows: 1, into: out + image * width)
         }

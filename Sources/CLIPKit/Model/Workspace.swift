@@ -49,10 +49,13 @@ final class Workspace {
     let attentionScratchCount: Int
     /// Workers the attention scratch has room for.
     let workerCount: Int
+    /// Quantized / bf16 activations of int8 and bf16 layers; nil for fp32 models.
+    let reduced: ReducedPrecisionBuffers?
 
     private let all: [UnsafeMutablePointer<Float>]
 
-    init(tokens: Int, width: Int, intermediateSize: Int, maxLength: Int, headSize: Int) {
+    init(tokens: Int, width: Int, intermediateSize: Int, maxLength: Int, headSize: Int,
+         precision: Precision = .fp32) {
         func make(_ count: Int) -> UnsafeMutablePointer<Float> {
             let p = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
             p.initialize(repeating: 0, count: max(count, 1))
@@ -67,9 +70,63 @@ final class Workspace {
         workerCount = Parallel.workerCount
         attentionScratch = make(workerCount * attentionScratchCount)
         all = [hidden, normed, qkv, context, intermediate, attentionScratch]
+        reduced = precision == .fp32 ? nil
+            : ReducedPrecisionBuffers(tokens: tokens, maxInput: max(width, intermediateSize),
+                                      workers: workerCount)
     }
 
     deinit {
         for p in all { p.deallocate() }
+    }
+}
+
+/// Activations of one int8 / bf16 product input, reused by every layer: quantized u8 rows (or
+/// bf16 rows), their per-row scale and zero point, the fp32 outlier columns, and a scratch row
+/// per worker for the fused layer norm.
+final class ReducedPrecisionBuffers {
+    /// Most outlier columns a layer keeps in fp32.
+    static let maxOutliers = 8
+
+    /// u8 rows (`rowBytes` apart) or bf16 rows (`rowBytes / 2` values apart). [tokens, rowBytes]
+    let values: UnsafeMutableRawPointer
+    /// Bytes per row: room for the widest input as bf16, a multiple of 64.
+    let rowBytes: Int
+    /// [tokens]
+    let scales: UnsafeMutablePointer<Float>
+    /// [tokens]
+    let zeroPoints: UnsafeMutablePointer<Int32>
+    /// [tokens, maxOutliers]
+    let outliers: UnsafeMutablePointer<Float>
+    /// [workers, maxInput]
+    let scratch: UnsafeMutablePointer<Float>
+    let maxInput: Int
+
+    init(tokens: Int, maxInput: Int, workers: Int) {
+        self.maxInput = maxInput
+        rowBytes = (2 * maxInput + 63) / 64 * 64
+        values = .allocate(byteCount: max(64, tokens * rowBytes), alignment: 64)
+        values.initializeMemory(as: UInt8.self, repeating: 0, count: max(64, tokens * rowBytes))
+        scales = .allocate(capacity: max(1, tokens))
+        scales.initialize(repeating: 0, count: max(1, tokens))
+        zeroPoints = .allocate(capacity: max(1, tokens))
+        zeroPoints.initialize(repeating: 0, count: max(1, tokens))
+        outliers = .allocate(capacity: max(1, tokens * Self.maxOutliers))
+        outliers.initialize(repeating: 0, count: max(1, tokens * Self.maxOutliers))
+        scratch = .allocate(capacity: max(1, workers * maxInput))
+        scratch.initialize(repeating: 0, count: max(1, workers * maxInput))
+    }
+
+    deinit {
+        values.deallocate()
+        scales.deallocate()
+        zeroPoints.deallocate()
+        outliers.deallocate()
+        scratch.deallocate()
+    }
+
+    /// The quantized rows for a layer reading `rows` u8 rows.
+    var quantizedRows: clipkit_quantized_rows {
+        clipkit_quantized_rows(values: values.assumingMemoryBound(to: UInt8.self), lda: rowBytes,
+                               scales: scales, zero_points: zeroPoints, outliers: outliers)
     }
 }

@@ -35,9 +35,9 @@ public struct CLIPPipeline: Sendable {
 
     /// Loads the model, tokenizer and preprocessor from a local model folder. Throws the error of
     /// the part that failed (``ModelError``, `WeightsError`, `TokenizerError`, `ImageError`) or
-    /// ``PipelineError``.
-    public init(directory: URL) throws {
-        let model = try CLIPModel(directory: directory)
+    /// ``PipelineError``. `precision` chooses the encoder layers' arithmetic (see ``Precision``).
+    public init(directory: URL, precision: Precision = .fp32) throws {
+        let model = try CLIPModel(directory: directory, precision: precision)
         let tokenizer = try CLIPTokenizer(directory: directory)
         let preprocessor = ImagePreprocessor(config: try PreprocessorConfig.load(fromDirectory: directory))
         try self.init(model: model, tokenizer: tokenizer, preprocessor: preprocessor)
@@ -45,8 +45,9 @@ public struct CLIPPipeline: Sendable {
 
     /// Loads a pipeline from a local folder, a Hugging Face Hub id (`openai/clip-vit-base-patch32`,
     /// optionally `@revision`) or one of Spark NLP's model names, downloading what is missing.
-    public static func load(_ idOrPath: String) async throws -> CLIPPipeline {
+    /// `precision` chooses the encoder layers' arithmetic (see ``Precision``).
+    public static func load(_ idOrPath: String, precision: Precision = .fp32) async throws -> CLIPPipeline {
         let directory = try await ModelLocator.resolve(idOrPath)
-        return try CLIPPipeline(directory: directory)
+        return try CLIPPipeline(directory: directory, precision: precision)
     }
 }

@@ -26,6 +26,17 @@ enum Parallel {
         perform(parts) { part in body((part * count / parts)..<((part + 1) * count / parts)) }
     }
 
+    /// Like ``chunks(_:grain:_:)``, also passing each part's index (below ``workerCount``) so
+    /// that a part can use per-worker scratch space.
+    static func rowParts(_ count: Int, grain: Int = 1, _ body: (_ part: Int, Range<Int>) -> Void) {
+        let parts = min(workerCount, max(1, count / max(1, grain)))
+        guard parts > 1 else {
+            if count > 0 { body(0, 0..<count) }
+            return
+        }
+        perform(parts) { part in body(part, (part * count / parts)..<((part + 1) * count / parts)) }
+    }
+
     /// Calls `body(worker, item)` for every item in `0..<count`, items dealt round-robin to
     /// at most `limit` workers; `worker` (below `limit`) indexes per-worker scratch space.
     static func forEach(_ count: Int, workers limit: Int, _ body: (_ worker: Int, _ item: Int) -> Void) {

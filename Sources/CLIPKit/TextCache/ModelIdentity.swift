@@ -40,9 +40,13 @@ public struct ModelIdentity: Sendable, Hashable, CustomStringConvertible {
         self.variant = variant
     }
 
-    /// Identifies the weights `model` was loaded from.
+    /// Identifies the weights `model` was loaded from and the arithmetic it runs: a reduced
+    /// precision (and its kernel, whose rounding differs) joins the variant, so fp32, bf16 and
+    /// int8 vectors of one checkpoint never mix.
     public init(model: CLIPModel, variant: String = "") {
-        self.init(weightsFile: model.weightsURL, variant: variant)
+        let arithmetic = model.precision == .fp32 ? [] : [model.precision.kernelDescription]
+        let parts = arithmetic + (variant.isEmpty ? [] : [variant])
+        self.init(weightsFile: model.weightsURL, variant: parts.joined(separator: "; "))
     }
 
     /// A 32-character hex digest of the content id and variant, used as the cache file's name.

@@ -95,6 +95,22 @@ public final class SafeTensorsFile: @unchecked Sendable {
                                       count: entry.byteRange.count)
     }
 
+    /// Tells the kernel that the pages lying wholly inside tensor `name` are not needed any
+    /// more (after a layer copied them into a packed int8 / bf16 form), so they leave the
+    /// process's resident memory. Harmless if they are read again: the mapping is private and
+    /// read-only, and the pages are read back from the file. Unknown names are ignored.
+    func releasePages(of name: String) {
+        guard let entry = entries[name] else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        guard page > 0 else { return }
+        let start = Int(bitPattern: base) + dataOffset + entry.byteRange.lowerBound
+        let end = Int(bitPattern: base) + dataOffset + entry.byteRange.upperBound
+        let first = (start + page - 1) / page * page
+        let last = end / page * page
+        guard last > first, let pointer = UnsafeMutableRawPointer(bitPattern: first) else { return }
+        _ = madvise(pointer, last - first, Int32(MADV_DONTNEED))
+    }
+
     /// A tensor's elements as `Float`: in place for aligned F32, converted otherwise.
     public func floats(of name: String) throws -> FloatStorage {
         guard let entry = entries[name] else {

@@ -17,6 +17,18 @@ struct WeightScope {
     func tensor(_ name: String, shape: [Int]) throws -> FloatStorage {
         try loader.take(prefix.isEmpty ? name : "\(prefix).\(name)", shape: shape)
     }
+
+    /// The tensor `name` as stored (dtype and bytes, valid while the file is open), for layers
+    /// that keep weights in a form of their own (bf16 kept as bf16). Same checks as ``tensor(_:shape:)``.
+    func storedTensor(_ name: String, shape: [Int]) throws -> (dtype: DType, bytes: UnsafeRawBufferPointer) {
+        try loader.takeStored(prefix.isEmpty ? name : "\(prefix).\(name)", shape: shape)
+    }
+
+    /// Lets the mapped pages of tensor `name` go once a layer holds its own copy (packed int8
+    /// or bf16); see ``SafeTensorsFile/releasePages(of:)``.
+    func releaseStoredPages(_ name: String) {
+        loader.file.releasePages(of: prefix.isEmpty ? name : "\(prefix).\(name)")
+    }
 }
 
 /// Owns the file while a model is built and tracks which tensors were used.
@@ -32,6 +44,11 @@ final class WeightLoader {
     var root: WeightScope { WeightScope(loader: self, prefix: "") }
 
     func take(_ key: String, shape: [Int]) throws -> FloatStorage {
+        _ = try takeStored(key, shape: shape)
+        return try file.floats(of: key)
+    }
+
+    func takeStored(_ key: String, shape: [Int]) throws -> (dtype: DType, bytes: UnsafeRawBufferPointer) {
         guard let entry = file.entries[key] else {
             throw ModelError.missingWeight(path: file.path, key: key)
         }
@@ -39,7 +56,7 @@ final class WeightLoader {
             throw ModelError.shapeMismatch(path: file.path, key: key, expected: shape, actual: entry.shape)
         }
         taken.insert(key)
-        return try file.floats(of: key)
+        return (entry.dtype, try file.bytes(of: key))
     }
 
     /// Fails when the file holds tensors nobody asked for.

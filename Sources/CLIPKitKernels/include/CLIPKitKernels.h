@@ -2,6 +2,8 @@
 #define CLIPKIT_KERNELS_H
 #include <stddef.h>
 
+#include "CLIPKitReducedPrecision.h"  // int8 / bf16 products (gemm_int8.c, gemm_bf16.c)
+
 // Row-wise and element-wise kernels of the transformer, in C because Swift cannot reach AVX2
 // and FMA without building the whole package for x86-64-v3, nor vectorise exp; each kernel is
 // compiled twice (AVX2+FMA and baseline) and picked at run time. Measurements: see kernels.c.

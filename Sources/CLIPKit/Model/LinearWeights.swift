@@ -1,0 +1,114 @@
+import CLIPKitKernels
+
+/// A linear layer's weights in the form its ``Precision`` computes with. [output, input] in
+/// PyTorch's layout before packing.
+enum LinearWeights: Sendable {
+    /// Used in place (BLAS). [output, input]
+    case fp32(FloatStorage)
+    /// bf16, packed for the bf16 kernels.
+    case bf16(BF16Weights)
+    /// s8 per output channel, packed for the int8 kernels, plus fp32 outlier columns.
+    case int8(Int8Weights)
+}
+
+/// int8 weights of one layer, quantized and packed once at load.
+final class Int8Weights: @unchecked Sendable {
+    // Sendable: every buffer is written in `init` only.
+
+    let outputSize: Int
+    let inputSize: Int
+    /// Input columns computed in fp32 (outliers), ascending; their int8 weights are zero.
+    let outlierColumns: [Int32]
+    /// clipkit_int8_packed_size(output, input) bytes.
+    private let packed: UnsafeMutablePointer<Int8>
+    /// Per output channel. [output]
+    private let scales: UnsafeMutablePointer<Float>
+    /// Sum of each channel's quantized weights. [output]
+    private let sums: UnsafeMutablePointer<Int32>
+    /// fp32 weights of the outlier columns, packed for the epilogue. [paddedOutput, outliers]
+    private let outlierWeights: UnsafeMutablePointer<Float>
+
+    /// Quantizes `weight` [output, input]; `outlierColumns` (ascending) stay fp32.
+    init(_ weight: FloatStorage, output: Int, input: Int, outlierColumns: [Int32]) {
+        outputSize = output
+        inputSize = input
+        self.outlierColumns = outlierColumns
+        packed = .allocate(capacity: max(1, clipkit_int8_packed_size(output, input)))
+        scales = .allocate(capacity: max(1, output))
+        sums = .allocate(capacity: max(1, output))
+        let outlierCount = clipkit_padded_n(output) * outlierColumns.count
+        outlierWeights = .allocate(capacity: max(1, outlierCount))
+        outlierWeights.initialize(repeating: 0, count: max(1, outlierCount))
+        weight.withBuffer { w in
+            outlierColumns.withUnsafeBufferPointer { columns in
+                clipkit_int8_pack(w.baseAddress, output, input, columns.baseAddress, columns.count,
+                                  packed, scales, sums)
+                if !columns.isEmpty {
+                    clipkit_pack_outlier_columns(w.baseAddress, output, input, columns.baseAddress,
+                                                 columns.count, outlierWeights)
+                }
+            }
+        }
+    }
+
+    deinit {
+        packed.deallocate()
+        scales.deallocate()
+        sums.deallocate()
+        outlierWeights.deallocate()
+    }
+
+    /// Bytes held.
+    var byteCount: Int {
+        clipkit_int8_packed_size(outputSize, inputSize) + 8 * outputSize
+            + 4 * clipkit_padded_n(outputSize) * outlierColumns.count
+    }
+
+    /// The C view of these weights, valid while `self` lives.
+    var descriptor: clipkit_int8_weights {
+        clipkit_int8_weights(packed: packed, scales: scales, sums: sums,
+                             outlier_weights: outlierColumns.isEmpty ? nil : outlierWeights,
+                             outlier_count: outlierColumns.count, n: outputSize, k: inputSize)
+    }
+}
+
+/// bf16 weights of one layer, packed once at load.
+final class BF16Weights: @unchecked Sendable {
+    // Sendable: the buffer is written in `init` only.
+
+    let outputSize: Int
+    let inputSize: Int
+    /// clipkit_bf16_packed_count(output, input) values.
+    let packed: UnsafeMutablePointer<UInt16>
+
+    /// Packs a stored tensor [output, input]: BF16 bytes as they are, anything else through
+    /// `floats` (rounded to nearest even).
+    init(dtype: DType, bytes: UnsafeRawBufferPointer, floats: () throws -> FloatStorage,
+         output: Int, input: Int) rethrows {
+        outputSize = output
+        inputSize = input
+        packed = .allocate(capacity: max(1, clipkit_bf16_packed_count(output, input)))
+        if dtype == .bf16, let base = bytes.baseAddress {
+            // allowed: little-endian hosts only (x86-64, arm64), as the rest of the loader.
+            clipkit_bf16_pack_raw(base.assumingMemoryBound(to: UInt16.self), output, input, packed)
+        } else {
+            try floats().withBuffer { clipkit_bf16_pack_f32($0.baseAddress, output, input, packed) }
+        }
+    }
+
+    deinit { packed.deallocate() }
+
+    /// Bytes held.
+    var byteCount: Int { 2 * clipkit_bf16_packed_count(outputSize, inputSize) }
+}
+
+/// Rows of activations in the form a layer's weights multiply, made by ``Linear/prepare(_:rows:workspace:)``
+/// or ``LayerNorm/apply(_:rows:into:preparingFor:workspace:)``.
+enum LinearInput {
+    /// fp32 rows, `inputSize` floats apart.
+    case fp32(UnsafePointer<Float>)
+    /// fp32 rows, plus the same rounded to bf16 (rows `stride` apart) when the kernel reads those.
+    case bf16(UnsafePointer<Float>, rounded: UnsafePointer<UInt16>?, stride: Int)
+    /// Quantized rows in the workspace.
+    case int8(clipkit_quantized_rows)
+}

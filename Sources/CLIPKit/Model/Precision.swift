@@ -1,0 +1,70 @@
+import CLIPKitKernels
+import Foundation
+
+/// The arithmetic of the encoder layers' linear layers (attention q/k/v/out and MLP fc1/fc2).
+///
+/// Everything else stays fp32 whatever the choice: the patch and token embeddings, every layer
+/// norm, softmax, attention's QKᵀ and PV products, the residual stream and the final
+/// projections — where published CLIP quantization loses its accuracy.
+/// See docs/precision.md for the measured accuracy and speed of each.
+public enum Precision: String, Sendable, CaseIterable, Codable {
+    /// Exact: the reference arithmetic (the default).
+    case fp32
+    /// Weights stored as bfloat16 (half the memory), products accumulated in fp32; AVX512-BF16's
+    /// `vdpbf16ps` where the CPU has it (activations then rounded to bf16 too), otherwise the
+    /// weights are widened to fp32 on the fly. Checkpoints saved as BF16 keep their bytes.
+    case bf16
+    /// Weights int8, symmetric per output channel, quantized once at load; activations u8,
+    /// asymmetric per token, quantized on the fly; int32 accumulation. A few outlier input
+    /// channels (found from the layer norms' weights) are kept in fp32.
+    case int8
+
+    /// The kernel variant this CPU runs for `self`, for diagnostics: "fp32 (BLAS)",
+    /// "int8 avx512-vnni", "bf16 avx512-bf16"... `CLIPKIT_KERNEL=scalar|avx2|avx512|native`
+    /// caps the choice.
+    public var kernelDescription: String {
+        switch self {
+        case .fp32: return "fp32 (BLAS)"
+        case .int8: return "int8 " + KernelVariants.int8Name(KernelVariants.int8)
+        case .bf16: return "bf16 " + KernelVariants.bf16Name(KernelVariants.bf16)
+        }
+    }
+}
+
+/// The int8 and bf16 kernel variants chosen for this process (see CLIPKitReducedPrecision.h).
+enum KernelVariants {
+    /// The int8 variant every int8 layer uses.
+    static let int8 = Int32(clipkit_int8_default_variant())
+    /// The bf16 variant every bf16 layer uses.
+    static let bf16 = Int32(clipkit_bf16_default_variant())
+    /// Largest quantized activation value of the int8 variant in use.
+    static let int8ActivationMax = clipkit_int8_activation_max(int8)
+    /// Most input columns an int8 layer keeps in fp32: ``ReducedPrecisionBuffers/maxOutliers``,
+    /// or fewer when `CLIPKIT_INT8_OUTLIERS` (0...8) says so (to measure what they buy).
+    static let int8OutlierLimit: Int = {
+        let limit = ReducedPrecisionBuffers.maxOutliers
+        guard let text = ProcessInfo.processInfo.environment["CLIPKIT_INT8_OUTLIERS"], let value = Int(text) else {
+            return limit
+        }
+        return min(max(0, value), limit)
+    }()
+    /// Whether the bf16 variant in use reads activations rounded to bf16.
+    static let bf16RoundsActivations = clipkit_bf16_rounds_activations(bf16) != 0
+
+    static func int8Name(_ variant: Int32) -> String {
+        switch Int(variant) {
+        case CLIPKIT_INT8_VNNI: return "avx512-vnni"
+        case CLIPKIT_INT8_AVX2: return "avx2"
+        default: return "scalar"
+        }
+    }
+
+    static func bf16Name(_ variant: Int32) -> String {
+        switch Int(variant) {
+        case CLIPKIT_BF16_AVX512BF16: return "avx512-bf16"
+        case CLIPKIT_BF16_AVX512: return "avx512 (widened)"
+        case CLIPKIT_BF16_AVX2: return "avx2 (widened)"
+        default: return "scalar"
+        }
+    }
+}

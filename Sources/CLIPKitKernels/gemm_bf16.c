@@ -1,0 +1,328 @@
+// bf16-weight matrix products of the encoder layers (see CLIPKitReducedPrecision.h).
+//
+// Why C: vdpbf16ps and the AVX-512 / AVX2 widening loops need intrinsics compiled per target
+// and chosen at run time.
+//
+// Weights are stored as bf16 (half the memory of fp32), packed so that one 16-column × 2-k
+// group is one 64-byte register: each 32-bit lane holds (w[n][k], w[n][k+1]). Products
+// accumulate in fp32. With AVX512-BF16, vdpbf16ps multiplies such lanes with a broadcast pair of
+// bf16 activations (rounded once per product input). Without it, the lanes are widened on the
+// fly: `lane << 16` is w[n][k] as fp32 and `lane & 0xffff0000` is w[n][k+1], two instructions,
+// then ordinary FMAs with fp32 activations (no activation rounding at all).
+#include "reduced_precision_internal.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+#pragma clang fp reassociate(on) contract(fast)
+
+size_t clipkit_bf16_padded_k(size_t k) { return rp_round_up(k, 2); }
+
+size_t clipkit_bf16_packed_count(size_t n, size_t k) {
+    return clipkit_padded_n(n) * clipkit_bf16_padded_k(k);
+}
+
+uint16_t clipkit_bf16_from_float(float x) {
+    uint32_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    if ((bits & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((bits >> 16) | 0x40);  // quiet NaN
+    bits += 0x7fffu + ((bits >> 16) & 1);
+    return (uint16_t)(bits >> 16);
+}
+
+RP_INLINE float bf16_to_float(uint16_t h) {
+    const uint32_t bits = (uint32_t)h << 16;
+    float x;
+    memcpy(&x, &bits, sizeof x);
+    return x;
+}
+
+RP_INLINE size_t packed_index(size_t n, size_t k, size_t groups) {
+    return ((n / 16) * groups + k / 2) * 32 + (n % 16) * 2 + k % 2;
+}
+
+void clipkit_bf16_pack_f32(const float *w, size_t n, size_t k, uint16_t *packed) {
+    const size_t groups = clipkit_bf16_padded_k(k) / 2;
+    memset(packed, 0, clipkit_bf16_packed_count(n, k) * sizeof(uint16_t));
+    for (size_t row = 0; row < n; row++)
+        for (size_t col = 0; col < k; col++)
+            packed[packed_index(row, col, groups)] = clipkit_bf16_from_float(w[row * k + col]);
+}
+
+void clipkit_bf16_pack_raw(const uint16_t *w, size_t n, size_t k, uint16_t *packed) {
+    const size_t groups = clipkit_bf16_padded_k(k) / 2;
+    memset(packed, 0, clipkit_bf16_packed_count(n, k) * sizeof(uint16_t));
+    for (size_t row = 0; row < n; row++)
+        for (size_t col = 0; col < k; col++) {
+            uint16_t v;
+            memcpy(&v, w + row * k + col, sizeof v);  // the source may be unaligned
+            packed[packed_index(row, col, groups)] = v;
+        }
+}
+
+void clipkit_bf16_convert_rows(const float *x, size_t rows, size_t k, size_t ldx, uint16_t *out,
+                               size_t ld) {
+    const size_t kp = clipkit_bf16_padded_k(k);
+    for (size_t r = 0; r < rows; r++) {
+        for (size_t i = 0; i < k; i++) out[r * ld + i] = clipkit_bf16_from_float(x[r * ldx + i]);
+        for (size_t i = k; i < kp; i++) out[r * ld + i] = 0;
+    }
+}
+
+/// Finishes a tile of `rows` × `cols` fp32 sums (rows RP_TILE_N apart).
+RP_INLINE void finish_tile(float *tile, size_t rows, size_t r0, size_t n0, size_t cols,
+                           const float *bias, int activation, int accumulate, float *c,
+                           size_t ldc) {
+    for (size_t i = 0; i < rows; i++)
+        rp_finish_row(tile + i * RP_TILE_N, cols, bias ? bias + n0 : NULL, activation, accumulate,
+                      c + (r0 + i) * ldc + n0);
+}
+
+/// Rows per cache block: about 512 KB of fp32 activations, a multiple of 8.
+RP_INLINE size_t row_block(size_t k) {
+    size_t rows = (128 * 1024 / (k ? k : 1)) & ~(size_t)7;
+    return rows < 8 ? 8 : (rows > 512 ? 512 : rows);
+}
+
+// MARK: - scalar
+
+static void gemm_scalar(const float *a, size_t lda, size_t m, const uint16_t *packed, size_t k,
+                        size_t n_begin, size_t n_end, const float *bias, int activation,
+                        int accumulate, float *c, size_t ldc) {
+    const size_t groups = clipkit_bf16_padded_k(k) / 2;
+    float tile[RP_TILE_N];
+    for (size_t n0 = n_begin; n0 < n_end; n0 += RP_TILE_N) {
+        const size_t cols = n_end - n0 < RP_TILE_N ? n_end - n0 : RP_TILE_N;
+        for (size_t r = 0; r < m; r++) {
+            for (size_t j = 0; j < cols; j++) {
+                float s = 0;
+                for (size_t i = 0; i < k; i++)
+                    s += a[r * lda + i] * bf16_to_float(packed[packed_index(n0 + j, i, groups)]);
+                tile[j] = s;
+            }
+            finish_tile(tile, 1, r, n0, cols, bias, activation, accumulate, c, ldc);
+        }
+    }
+}
+
+#if defined(__x86_64__)
+
+// MARK: - AVX2 (widen)
+
+RP_AVX2 RP_INLINE void tile_avx2(const int R, const float *a, size_t lda, const uint16_t *wp,
+                                 size_t k, float *tile) {
+    __m256 acc0[4], acc1[4];
+    const __m256i high = _mm256_set1_epi32((int32_t)0xffff0000u);
+    for (int i = 0; i < R; i++) acc0[i] = acc1[i] = _mm256_setzero_ps();
+    const size_t pairs = k / 2;
+    for (size_t g = 0; g < pairs; g++) {
+        const __m256i p0 = _mm256_loadu_si256((const __m256i *)(wp + 32 * g));
+        const __m256i p1 = _mm256_loadu_si256((const __m256i *)(wp + 32 * g + 16));
+        const __m256 e0 = _mm256_castsi256_ps(_mm256_slli_epi32(p0, 16));
+        const __m256 o0 = _mm256_castsi256_ps(_mm256_and_si256(p0, high));
+        const __m256 e1 = _mm256_castsi256_ps(_mm256_slli_epi32(p1, 16));
+        const __m256 o1 = _mm256_castsi256_ps(_mm256_and_si256(p1, high));
+        for (int i = 0; i < R; i++) {
+            const __m256 x0 = _mm256_broadcast_ss(a + i * lda + 2 * g);
+            const __m256 x1 = _mm256_broadcast_ss(a + i * lda + 2 * g + 1);
+            acc0[i] = _mm256_fmadd_ps(x0, e0, acc0[i]);
+            acc1[i] = _mm256_fmadd_ps(x0, e1, acc1[i]);
+            acc0[i] = _mm256_fmadd_ps(x1, o0, acc0[i]);
+            acc1[i] = _mm256_fmadd_ps(x1, o1, acc1[i]);
+        }
+    }
+    if (k & 1) {  // last k alone (its partner is padding): never read a[k]
+        const __m256i p0 = _mm256_loadu_si256((const __m256i *)(wp + 32 * pairs));
+        const __m256i p1 = _mm256_loadu_si256((const __m256i *)(wp + 32 * pairs + 16));
+        const __m256 e0 = _mm256_castsi256_ps(_mm256_slli_epi32(p0, 16));
+        const __m256 e1 = _mm256_castsi256_ps(_mm256_slli_epi32(p1, 16));
+        for (int i = 0; i < R; i++) {
+            const __m256 x0 = _mm256_broadcast_ss(a + i * lda + 2 * pairs);
+            acc0[i] = _mm256_fmadd_ps(x0, e0, acc0[i]);
+            acc1[i] = _mm256_fmadd_ps(x0, e1, acc1[i]);
+        }
+    }
+    for (int i = 0; i < R; i++) {
+        _mm256_storeu_ps(tile + i * RP_TILE_N, acc0[i]);
+        _mm256_storeu_ps(tile + i * RP_TILE_N + 8, acc1[i]);
+    }
+}
+
+RP_AVX2 static void gemm_avx2(const float *a, size_t lda, size_t m, const uint16_t *packed,
+                              size_t k, size_t n_begin, size_t n_end, const float *bias,
+                              int activation, int accumulate, float *c, size_t ldc) {
+    const size_t groups = clipkit_bf16_padded_k(k) / 2, block = row_block(k);
+    float tile[4 * RP_TILE_N];
+    for (size_t m0 = 0; m0 < m; m0 += block) {
+        const size_t m_end = m - m0 < block ? m : m0 + block;
+        for (size_t n0 = n_begin; n0 < n_end; n0 += RP_TILE_N) {
+            const size_t cols = n_end - n0 < RP_TILE_N ? n_end - n0 : RP_TILE_N;
+            const uint16_t *w0 = packed + (n0 / 16) * groups * 32;
+            for (size_t r0 = m0; r0 < m_end; r0 += 4) {
+                const size_t rows = m_end - r0 < 4 ? m_end - r0 : 4;
+                const float *ar = a + r0 * lda;
+                for (size_t half = 0; half < 2 && 16 * half < cols; half++) {
+                    const uint16_t *wp = w0 + half * groups * 32;
+                    float *t = tile + 16 * half;
+                    switch (rows) {
+                    case 4: tile_avx2(4, ar, lda, wp, k, t); break;
+                    case 3: tile_avx2(3, ar, lda, wp, k, t); break;
+                    case 2: tile_avx2(2, ar, lda, wp, k, t); break;
+                    default: tile_avx2(1, ar, lda, wp, k, t); break;
+                    }
+                }
+                finish_tile(tile, rows, r0, n0, cols, bias, activation, accumulate, c, ldc);
+            }
+        }
+    }
+}
+
+// MARK: - AVX-512F (widen)
+
+RP_AVX512 RP_INLINE void tile_avx512(const int R, const float *a, size_t lda, const uint16_t *w0,
+                                     const uint16_t *w1, size_t k, float *tile) {
+    __m512 acc0[8], acc1[8];
+    const __m512i high = _mm512_set1_epi32((int32_t)0xffff0000u);
+    for (int i = 0; i < R; i++) acc0[i] = acc1[i] = _mm512_setzero_ps();
+    const size_t pairs = k / 2;
+    for (size_t g = 0; g < pairs; g++) {
+        const __m512i p0 = _mm512_loadu_si512(w0 + 32 * g);
+        const __m512i p1 = _mm512_loadu_si512(w1 + 32 * g);
+        const __m512 e0 = _mm512_castsi512_ps(_mm512_slli_epi32(p0, 16));
+        const __m512 o0 = _mm512_castsi512_ps(_mm512_and_si512(p0, high));
+        const __m512 e1 = _mm512_castsi512_ps(_mm512_slli_epi32(p1, 16));
+        const __m512 o1 = _mm512_castsi512_ps(_mm512_and_si512(p1, high));
+        for (int i = 0; i < R; i++) {
+            const __m512 x0 = _mm512_set1_ps(a[i * lda + 2 * g]);
+            const __m512 x1 = _mm512_set1_ps(a[i * lda + 2 * g + 1]);
+            acc0[i] = _mm512_fmadd_ps(x0, e0, acc0[i]);
+            acc1[i] = _mm512_fmadd_ps(x0, e1, acc1[i]);
+            acc0[i] = _mm512_fmadd_ps(x1, o0, acc0[i]);
+            acc1[i] = _mm512_fmadd_ps(x1, o1, acc1[i]);
+        }
+    }
+    if (k & 1) {
+        const __m512 e0 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_loadu_si512(w0 + 32 * pairs), 16));
+        const __m512 e1 = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_loadu_si512(w1 + 32 * pairs), 16));
+        for (int i = 0; i < R; i++) {
+            const __m512 x0 = _mm512_set1_ps(a[i * lda + 2 * pairs]);
+            acc0[i] = _mm512_fmadd_ps(x0, e0, acc0[i]);
+            acc1[i] = _mm512_fmadd_ps(x0, e1, acc1[i]);
+        }
+    }
+    for (int i = 0; i < R; i++) {
+        _mm512_storeu_ps(tile + i * RP_TILE_N, acc0[i]);
+        _mm512_storeu_ps(tile + i * RP_TILE_N + 16, acc1[i]);
+    }
+}
+
+RP_AVX512 static void gemm_avx512(const float *a, size_t lda, size_t m, const uint16_t *packed,
+                                  size_t k, size_t n_begin, size_t n_end, const float *bias,
+                                  int activation, int accumulate, float *c, size_t ldc) {
+    const size_t groups = clipkit_bf16_padded_k(k) / 2, block = row_block(k);
+    float tile[8 * RP_TILE_N];
+    for (size_t m0 = 0; m0 < m; m0 += block) {
+        const size_t m_end = m - m0 < block ? m : m0 + block;
+        for (size_t n0 = n_begin; n0 < n_end; n0 += RP_TILE_N) {
+            const size_t cols = n_end - n0 < RP_TILE_N ? n_end - n0 : RP_TILE_N;
+            const uint16_t *w0 = packed + (n0 / 16) * groups * 32;
+            const uint16_t *w1 = w0 + groups * 32;
+            for (size_t r0 = m0; r0 < m_end; r0 += 8) {
+                const size_t rows = m_end - r0 < 8 ? m_end - r0 : 8;
+                const float *ar = a + r0 * lda;
+                switch (rows) {
+                case 8: tile_avx512(8, ar, lda, w0, w1, k, tile); break;
+                case 7: tile_avx512(7, ar, lda, w0, w1, k, tile); break;
+                case 6: tile_avx512(6, ar, lda, w0, w1, k, tile); break;
+                case 5: tile_avx512(5, ar, lda, w0, w1, k, tile); break;
+                case 4: tile_avx512(4, ar, lda, w0, w1, k, tile); break;
+                case 3: tile_avx512(3, ar, lda, w0, w1, k, tile); break;
+                case 2: tile_avx512(2, ar, lda, w0, w1, k, tile); break;
+                default: tile_avx512(1, ar, lda, w0, w1, k, tile); break;
+                }
+                finish_tile(tile, rows, r0, n0, cols, bias, activation, accumulate, c, ldc);
+            }
+        }
+    }
+}
+
+// MARK: - AVX512-BF16
+
+RP_AVX512BF16 RP_INLINE void tile_bf16(const int R, const uint16_t *a, size_t lda,
+                                       const uint16_t *w0, const uint16_t *w1, size_t groups,
+                                       float *tile) {
+    __m512 acc0[8], acc1[8];
+    for (int i = 0; i < R; i++) acc0[i] = acc1[i] = _mm512_setzero_ps();
+    for (size_t g = 0; g < groups; g++) {
+        const __m512bh b0 = (__m512bh)_mm512_loadu_si512(w0 + 32 * g);
+        const __m512bh b1 = (__m512bh)_mm512_loadu_si512(w1 + 32 * g);
+        for (int i = 0; i < R; i++) {
+            int32_t x;
+            memcpy(&x, a + i * lda + 2 * g, 4);
+            const __m512bh av = (__m512bh)_mm512_set1_epi32(x);
+            acc0[i] = _mm512_dpbf16_ps(acc0[i], av, b0);
+            acc1[i] = _mm512_dpbf16_ps(acc1[i], av, b1);
+        }
+    }
+    for (int i = 0; i < R; i++) {
+        _mm512_storeu_ps(tile + i * RP_TILE_N, acc0[i]);
+        _mm512_storeu_ps(tile + i * RP_TILE_N + 16, acc1[i]);
+    }
+}
+
+RP_AVX512BF16 static void gemm_bf16(const uint16_t *a, size_t lda, size_t m,
+                                    const uint16_t *packed, size_t k, size_t n_begin,
+                                    size_t n_end, const float *bias, int activation,
+                                    int accumulate, float *c, size_t ldc) {
+    const size_t groups = clipkit_bf16_padded_k(k) / 2, block = 2 * row_block(k);
+    float tile[8 * RP_TILE_N];
+    for (size_t m0 = 0; m0 < m; m0 += block) {
+        const size_t m_end = m - m0 < block ? m : m0 + block;
+        for (size_t n0 = n_begin; n0 < n_end; n0 += RP_TILE_N) {
+            const size_t cols = n_end - n0 < RP_TILE_N ? n_end - n0 : RP_TILE_N;
+            const uint16_t *w0 = packed + (n0 / 16) * groups * 32;
+            const uint16_t *w1 = w0 + groups * 32;
+            for (size_t r0 = m0; r0 < m_end; r0 += 8) {
+                const size_t rows = m_end - r0 < 8 ? m_end - r0 : 8;
+                const uint16_t *ar = a + r0 * lda;
+                switch (rows) {
+                case 8: tile_bf16(8, ar, lda, w0, w1, groups, tile); break;
+                case 7: tile_bf16(7, ar, lda, w0, w1, groups, tile); break;
+                case 6: tile_bf16(6, ar, lda, w0, w1, groups, tile); break;
+                case 5: tile_bf16(5, ar, lda, w0, w1, groups, tile); break;
+                case 4: tile_bf16(4, ar, lda, w0, w1, groups, tile); break;
+                case 3: tile_bf16(3, ar, lda, w0, w1, groups, tile); break;
+                case 2: tile_bf16(2, ar, lda, w0, w1, groups, tile); break;
+                default: tile_bf16(1, ar, lda, w0, w1, groups, tile); break;
+                }
+                finish_tile(tile, rows, r0, n0, cols, bias, activation, accumulate, c, ldc);
+            }
+        }
+    }
+}
+#endif
+
+void clipkit_bf16_gemm(int variant, const float *a, size_t lda, const uint16_t *a16, size_t lda16,
+                       size_t m, const uint16_t *packed, size_t n, size_t k, size_t n_begin,
+                       size_t n_end, const float *bias, int activation, int accumulate, float *c,
+                       size_t ldc) {
+    (void)n;
+    if (!clipkit_bf16_supported(variant)) variant = CLIPKIT_BF16_SCALAR;
+    switch (variant) {
+#if defined(__x86_64__)
+    case CLIPKIT_BF16_AVX512BF16:
+        gemm_bf16(a16, lda16, m, packed, k, n_begin, n_end, bias, activation, accumulate, c, ldc);
+        return;
+    case CLIPKIT_BF16_AVX512:
+        gemm_avx512(a, lda, m, packed, k, n_begin, n_end, bias, activation, accumulate, c, ldc);
+        return;
+    case CLIPKIT_BF16_AVX2:
+        gemm_avx2(a, lda, m, packed, k, n_begin, n_end, bias, activation, accumulate, c, ldc);
+        return;
+#endif
+    default:
+        gemm_scalar(a, lda, m, packed, k, n_begin, n_end, bias, activation, accumulate, c, ldc);
+        return;
+    }
+}

@@ -1,0 +1,416 @@
+// int8 matrix products of the encoder layers (see CLIPKitReducedPrecision.h for the contract).
+//
+// Why C: vpdpbusd / vpmaddubsw are reachable only through intrinsics, and each variant must be
+// compiled for its own instruction set (per-function `target`) and chosen at run time.
+//
+// Scheme: weights s8, symmetric per output channel (quantized once at load, packed so that one
+// 16-column × 4-k group is one 64-byte register); activations u8, asymmetric per token
+// (scale and zero point per row). u8 is what vpdpbusd and vpmaddubsw multiply anyway, and an
+// asymmetric range spends all 256 levels on the row's actual [min, max]: after quick_gelu the
+// values lie in [−0.28, max], where a symmetric s8 scale would waste almost half its levels. The
+// zero point costs one multiply-add per output in the epilogue: Σ (a − z) w = Σ a w − z Σ w,
+// with Σ w precomputed per channel. Input columns with outlier magnitudes (found at load from
+// the layer norm's weights) are excluded from the quantization and computed in fp32 in the
+// epilogue, so they do not inflate every token's scale.
+//
+// Blocking: the caller splits the columns over the cores; here rows are taken in blocks that
+// fit L2 (~256 KB of activations), and for each 32-column weight panel (L1/L2 resident) every
+// 8-row (VNNI) or 4-row (AVX2) register tile of the block runs over all of k, then the epilogue
+// (dequantize, fp32 outlier columns, bias, activation, residual) writes the tile.
+#include "reduced_precision_internal.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+#pragma clang fp reassociate(on) contract(fast)
+
+size_t clipkit_int8_padded_k(size_t k) { return rp_round_up(k, 4); }
+
+size_t clipkit_int8_packed_size(size_t n, size_t k) {
+    return clipkit_padded_n(n) * clipkit_int8_padded_k(k);
+}
+
+/// Offset of weight (row n, column k) in the packed layout.
+RP_INLINE size_t packed_offset(size_t n, size_t k, size_t groups) {
+    return ((n / 16) * groups + k / 4) * 64 + (n % 16) * 4 + k % 4;
+}
+
+void clipkit_int8_pack(const float *w, size_t n, size_t k, const int32_t *skip, size_t skip_count,
+                       int8_t *packed, float *scales, int32_t *sums) {
+    const size_t kp = clipkit_int8_padded_k(k), np = clipkit_padded_n(n), groups = kp / 4;
+    memset(packed, 0, np * kp);
+    for (size_t row = 0; row < n; row++) {
+        const float *src = w + row * k;
+        float maximum = 0;
+        size_t s = 0;
+        for (size_t col = 0; col < k; col++) {
+            if (s < skip_count && (size_t)skip[s] == col) { s++; continue; }
+            const float a = fabsf(src[col]);
+            maximum = a > maximum ? a : maximum;
+        }
+        const float scale = maximum > 0 ? maximum / 127.0f : 1.0f;
+        const float inverse = 1.0f / scale;
+        int32_t sum = 0;
+        s = 0;
+        for (size_t col = 0; col < k; col++) {
+            if (s < skip_count && (size_t)skip[s] == col) { s++; continue; }
+            float q = rintf(src[col] * inverse);
+            q = q > 127 ? 127 : (q < -127 ? -127 : q);
+            packed[packed_offset(row, col, groups)] = (int8_t)q;
+            sum += (int32_t)q;
+        }
+        scales[row] = maximum > 0 ? scale : 0.0f;
+        sums[row] = sum;
+    }
+}
+
+void clipkit_pack_outlier_columns(const float *w, size_t n, size_t k, const int32_t *columns,
+                                  size_t count, float *out) {
+    const size_t np = clipkit_padded_n(n);
+    memset(out, 0, np * count * sizeof(float));
+    for (size_t row = 0; row < n; row++)
+        for (size_t j = 0; j < count; j++)
+            out[(row / RP_TILE_N) * count * RP_TILE_N + j * RP_TILE_N + row % RP_TILE_N] =
+                w[row * k + (size_t)columns[j]];
+}
+
+// MARK: - activation quantization
+
+/// Quantizes one row `x[k]` whose outlier columns already hold 0 (0 is inside every row's
+/// range, so they quantize to exactly the zero point).
+RP_INLINE void quantize_row(const float *x, size_t k, int qmax, uint8_t *q, float *scale,
+                            int32_t *zero) {
+    float lo = 0, hi = 0;
+    for (size_t i = 0; i < k; i++) {
+        lo = x[i] < lo ? x[i] : lo;
+        hi = x[i] > hi ? x[i] : hi;
+    }
+    const float range = hi - lo;
+    if (!(range > 0) || !isfinite(range)) {
+        // All zero (or not finite: no meaningful scale): quantize to zeros.
+        *scale = range > 0 ? 0.0f : 1.0f;
+        *zero = 0;
+        memset(q, 0, clipkit_int8_padded_k(k));
+        return;
+    }
+    const float s = range / (float)qmax;
+    const float inverse = (float)qmax / range;
+    float z = rintf(-lo * inverse);
+    z = z < 0 ? 0 : (z > (float)qmax ? (float)qmax : z);
+    const float top = (float)qmax;
+    for (size_t i = 0; i < k; i++) {
+        float v = rintf(x[i] * inverse) + z;
+        v = v < 0 ? 0 : (v > top ? top : v);
+        q[i] = (uint8_t)(int32_t)v;
+    }
+    for (size_t i = k; i < clipkit_int8_padded_k(k); i++) q[i] = (uint8_t)(int32_t)z;
+    *scale = s;
+    *zero = (int32_t)z;
+}
+
+RP_INLINE void quantize_rows_body(const float *x, size_t rows, size_t k, size_t ldx, int qmax,
+                                  const int32_t *cols, size_t count, float *scratch,
+                                  uint8_t *values, size_t lda, float *scales, int32_t *zeros,
+                                  float *outliers) {
+    for (size_t r = 0; r < rows; r++) {
+        const float *row = x + r * ldx;
+        if (count) {
+            memcpy(scratch, row, k * sizeof(float));
+            for (size_t j = 0; j < count; j++) {
+                outliers[r * count + j] = scratch[cols[j]];
+                scratch[cols[j]] = 0;
+            }
+            row = scratch;
+        }
+        quantize_row(row, k, qmax, values + r * lda, scales + r, zeros + r);
+    }
+}
+
+RP_INLINE void layer_norm_quantize_body(const float *x, size_t rows, size_t k, const float *gamma,
+                                        const float *beta, float epsilon, int qmax,
+                                        const int32_t *cols, size_t count, float *scratch,
+                                        uint8_t *values, size_t lda, float *scales,
+                                        int32_t *zeros, float *outliers) {
+    const float n = (float)k;
+    for (size_t r = 0; r < rows; r++) {
+        const float *src = x + r * k;
+        float sum = 0;
+        for (size_t i = 0; i < k; i++) sum += src[i];
+        const float mean = sum / n;
+        float squares = 0;
+        for (size_t i = 0; i < k; i++) {
+            const float d = src[i] - mean;
+            squares += d * d;
+        }
+        const float inverse = 1.0f / sqrtf(squares / n + epsilon);
+        for (size_t i = 0; i < k; i++) scratch[i] = (src[i] - mean) * inverse * gamma[i] + beta[i];
+        for (size_t j = 0; j < count; j++) {
+            outliers[r * count + j] = scratch[cols[j]];
+            scratch[cols[j]] = 0;
+        }
+        quantize_row(scratch, k, qmax, values + r * lda, scales + r, zeros + r);
+    }
+}
+
+#if defined(__x86_64__)
+RP_AVX2 static void quantize_rows_avx2(const float *x, size_t rows, size_t k, size_t ldx, int qmax,
+                                       const int32_t *cols, size_t count, float *scratch,
+                                       uint8_t *values, size_t lda, float *scales, int32_t *zeros,
+                                       float *outliers) {
+    quantize_rows_body(x, rows, k, ldx, qmax, cols, count, scratch, values, lda, scales, zeros,
+                       outliers);
+}
+RP_AVX2 static void layer_norm_quantize_avx2(const float *x, size_t rows, size_t k,
+                                             const float *gamma, const float *beta, float epsilon,
+                                             int qmax, const int32_t *cols, size_t count,
+                                             float *scratch, uint8_t *values, size_t lda,
+                                             float *scales, int32_t *zeros, float *outliers) {
+    layer_norm_quantize_body(x, rows, k, gamma, beta, epsilon, qmax, cols, count, scratch, values,
+                             lda, scales, zeros, outliers);
+}
+#endif
+
+void clipkit_quantize_rows(const float *x, size_t rows, size_t k, size_t ldx, int qmax,
+                           const int32_t *outlier_columns, size_t outlier_count, float *scratch,
+                           uint8_t *values, size_t lda, float *scales, int32_t *zero_points,
+                           float *outliers) {
+#if defined(__x86_64__)
+    if (rp_cpu_features().avx2) {
+        quantize_rows_avx2(x, rows, k, ldx, qmax, outlier_columns, outlier_count, scratch, values,
+                           lda, scales, zero_points, outliers);
+        return;
+    }
+#endif
+    quantize_rows_body(x, rows, k, ldx, qmax, outlier_columns, outlier_count, scratch, values, lda,
+                       scales, zero_points, outliers);
+}
+
+void clipkit_layer_norm_quantize(const float *x, size_t rows, size_t k, const float *gamma,
+                                 const float *beta, float epsilon, int qmax,
+                                 const int32_t *outlier_columns, size_t outlier_count,
+                                 float *scratch, uint8_t *values, size_t lda, float *scales,
+                                 int32_t *zero_points, float *outliers) {
+#if defined(__x86_64__)
+    if (rp_cpu_features().avx2) {
+        layer_norm_quantize_avx2(x, rows, k, gamma, beta, epsilon, qmax, outlier_columns,
+                                 outlier_count, scratch, values, lda, scales, zero_points,
+                                 outliers);
+        return;
+    }
+#endif
+    layer_norm_quantize_body(x, rows, k, gamma, beta, epsilon, qmax, outlier_columns,
+                             outlier_count, scratch, values, lda, scales, zero_points, outliers);
+}
+
+// MARK: - epilogue
+
+/// Dequantizes one row of a tile (`acc`, `cols` ≤ 32 values) and finishes it.
+RP_INLINE void epilogue_row(const int32_t *acc, size_t r, size_t n0, size_t cols,
+                            const clipkit_quantized_rows *a, const clipkit_int8_weights *w,
+                            const float *bias, int activation, int accumulate, float *c,
+                            size_t ldc) {
+    float v[RP_TILE_N];
+    const float sa = a->scales[r];
+    const int32_t za = a->zero_points[r];
+    const float *sw = w->scales + n0;
+    const int32_t *sums = w->sums + n0;
+    for (size_t j = 0; j < cols; j++) v[j] = sa * sw[j] * (float)(acc[j] - za * sums[j]);
+    const size_t count = w->outlier_count;
+    if (count) {
+        const float *xo = a->outliers + r * count;
+        const float *ow = w->outlier_weights + (n0 / RP_TILE_N) * count * RP_TILE_N;
+        for (size_t o = 0; o < count; o++) {
+            const float x = xo[o];
+            for (size_t j = 0; j < cols; j++) v[j] += x * ow[o * RP_TILE_N + j];
+        }
+    }
+    rp_finish_row(v, cols, bias ? bias + n0 : NULL, activation, accumulate, c + r * ldc + n0);
+}
+
+/// Rows per cache block: about 256 KB of activations, a multiple of 8.
+RP_INLINE size_t row_block(size_t kp) {
+    size_t rows = (256 * 1024 / (kp ? kp : 1)) & ~(size_t)7;
+    return rows < 8 ? 8 : (rows > 512 ? 512 : rows);
+}
+
+// MARK: - scalar
+
+static void gemm_scalar(const clipkit_quantized_rows *a, size_t m, const clipkit_int8_weights *w,
+                        size_t n_begin, size_t n_end, const float *bias, int activation,
+                        int accumulate, float *c, size_t ldc) {
+    const size_t groups = clipkit_int8_padded_k(w->k) / 4;
+    int32_t acc[RP_TILE_N];
+    for (size_t n0 = n_begin; n0 < n_end; n0 += RP_TILE_N) {
+        const size_t cols = n_end - n0 < RP_TILE_N ? n_end - n0 : RP_TILE_N;
+        for (size_t r = 0; r < m; r++) {
+            const uint8_t *row = a->values + r * a->lda;
+            for (size_t j = 0; j < cols; j++) {
+                const size_t n = n0 + j;
+                const int8_t *wp = w->packed + packed_offset(n, 0, groups);
+                int32_t s = 0;
+                for (size_t g = 0; g < groups; g++)
+                    for (size_t b = 0; b < 4; b++) s += (int32_t)row[4 * g + b] * wp[64 * g + b];
+                acc[j] = s;
+            }
+            epilogue_row(acc, r, n0, cols, a, w, bias, activation, accumulate, c, ldc);
+        }
+    }
+}
+
+#if defined(__x86_64__)
+
+// MARK: - AVX2
+
+/// R rows × one 16-column panel: u8·s8 pairs summed to int16 by vpmaddubsw (exact, since
+/// activations are ≤ 127 for this variant), widened and summed to int32 by vpmaddwd.
+RP_AVX2 RP_INLINE void tile_avx2(const int R, const uint8_t *a, size_t lda, const int8_t *wp,
+                                 size_t groups, int32_t *tile) {
+    __m256i acc0[4], acc1[4];
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (int i = 0; i < R; i++) acc0[i] = acc1[i] = _mm256_setzero_si256();
+    for (size_t g = 0; g < groups; g++) {
+        const __m256i b0 = _mm256_loadu_si256((const __m256i *)(wp + 64 * g));
+        const __m256i b1 = _mm256_loadu_si256((const __m256i *)(wp + 64 * g + 32));
+        for (int i = 0; i < R; i++) {
+            int32_t x;
+            memcpy(&x, a + i * lda + 4 * g, 4);
+            const __m256i av = _mm256_set1_epi32(x);
+            acc0[i] = _mm256_add_epi32(acc0[i], _mm256_madd_epi16(_mm256_maddubs_epi16(av, b0), ones));
+            acc1[i] = _mm256_add_epi32(acc1[i], _mm256_madd_epi16(_mm256_maddubs_epi16(av, b1), ones));
+        }
+    }
+    for (int i = 0; i < R; i++) {
+        _mm256_storeu_si256((__m256i *)(tile + i * RP_TILE_N), acc0[i]);
+        _mm256_storeu_si256((__m256i *)(tile + i * RP_TILE_N + 8), acc1[i]);
+    }
+}
+
+RP_AVX2 static void gemm_avx2(const clipkit_quantized_rows *a, size_t m,
+                              const clipkit_int8_weights *w, size_t n_begin, size_t n_end,
+                              const float *bias, int activation, int accumulate, float *c,
+                              size_t ldc) {
+    const size_t kp = clipkit_int8_padded_k(w->k), groups = kp / 4, block = row_block(kp);
+    int32_t tile[4 * RP_TILE_N];
+    for (size_t m0 = 0; m0 < m; m0 += block) {
+        const size_t m_end = m - m0 < block ? m : m0 + block;
+        for (size_t n0 = n_begin; n0 < n_end; n0 += RP_TILE_N) {
+            const size_t cols = n_end - n0 < RP_TILE_N ? n_end - n0 : RP_TILE_N;
+            const int8_t *w0 = w->packed + (n0 / 16) * groups * 64;
+            for (size_t r0 = m0; r0 < m_end; r0 += 4) {
+                const size_t rows = m_end - r0 < 4 ? m_end - r0 : 4;
+                const uint8_t *ar = a->values + r0 * a->lda;
+                for (size_t half = 0; half < 2 && 16 * half < cols; half++) {
+                    const int8_t *wp = w0 + half * groups * 64;
+                    int32_t *t = tile + 16 * half;
+                    switch (rows) {
+                    case 4: tile_avx2(4, ar, a->lda, wp, groups, t); break;
+                    case 3: tile_avx2(3, ar, a->lda, wp, groups, t); break;
+                    case 2: tile_avx2(2, ar, a->lda, wp, groups, t); break;
+                    default: tile_avx2(1, ar, a->lda, wp, groups, t); break;
+                    }
+                }
+                for (size_t i = 0; i < rows; i++)
+                    epilogue_row(tile + i * RP_TILE_N, r0 + i, n0, cols, a, w, bias, activation,
+                                 accumulate, c, ldc);
+            }
+        }
+    }
+}
+
+// MARK: - AVX512-VNNI
+
+/// R rows × 32 columns (two panels): one vpdpbusd per row and panel per group of 4 k.
+RP_VNNI RP_INLINE void tile_vnni(const int R, const uint8_t *a, size_t lda, const int8_t *w0,
+                                 const int8_t *w1, size_t groups, int32_t *tile) {
+    __m512i acc0[8], acc1[8];
+    for (int i = 0; i < R; i++) acc0[i] = acc1[i] = _mm512_setzero_si512();
+    for (size_t g = 0; g < groups; g++) {
+        const __m512i b0 = _mm512_loadu_si512(w0 + 64 * g);
+        const __m512i b1 = _mm512_loadu_si512(w1 + 64 * g);
+        for (int i = 0; i < R; i++) {
+            int32_t x;
+            memcpy(&x, a + i * lda + 4 * g, 4);
+            const __m512i av = _mm512_set1_epi32(x);
+            acc0[i] = _mm512_dpbusd_epi32(acc0[i], av, b0);
+            acc1[i] = _mm512_dpbusd_epi32(acc1[i], av, b1);
+        }
+    }
+    for (int i = 0; i < R; i++) {
+        _mm512_storeu_si512(tile + i * RP_TILE_N, acc0[i]);
+        _mm512_storeu_si512(tile + i * RP_TILE_N + 16, acc1[i]);
+    }
+}
+
+RP_VNNI static void gemm_vnni(const clipkit_quantized_rows *a, size_t m,
+                              const clipkit_int8_weights *w, size_t n_begin, size_t n_end,
+                              const float *bias, int activation, int accumulate, float *c,
+                              size_t ldc) {
+    const size_t kp = clipkit_int8_padded_k(w->k), groups = kp / 4, block = row_block(kp);
+    int32_t tile[8 * RP_TILE_N];
+    for (size_t m0 = 0; m0 < m; m0 += block) {
+        const size_t m_end = m - m0 < block ? m : m0 + block;
+        for (size_t n0 = n_begin; n0 < n_end; n0 += RP_TILE_N) {
+            const size_t cols = n_end - n0 < RP_TILE_N ? n_end - n0 : RP_TILE_N;
+            const int8_t *w0 = w->packed + (n0 / 16) * groups * 64;
+            const int8_t *w1 = w0 + groups * 64;
+            for (size_t r0 = m0; r0 < m_end; r0 += 8) {
+                const size_t rows = m_end - r0 < 8 ? m_end - r0 : 8;
+                const uint8_t *ar = a->values + r0 * a->lda;
+                switch (rows) {
+                case 8: tile_vnni(8, ar, a->lda, w0, w1, groups, tile); break;
+                case 7: tile_vnni(7, ar, a->lda, w0, w1, groups, tile); break;
+                case 6: tile_vnni(6, ar, a->lda, w0, w1, groups, tile); break;
+                case 5: tile_vnni(5, ar, a->lda, w0, w1, groups, tile); break;
+                case 4: tile_vnni(4, ar, a->lda, w0, w1, groups, tile); break;
+                case 3: tile_vnni(3, ar, a->lda, w0, w1, groups, tile); break;
+                case 2: tile_vnni(2, ar, a->lda, w0, w1, groups, tile); break;
+                default: tile_vnni(1, ar, a->lda, w0, w1, groups, tile); break;
+                }
+                for (size_t i = 0; i < rows; i++)
+                    epilogue_row(tile + i * RP_TILE_N, r0 + i, n0, cols, a, w, bias, activation,
+                                 accumulate, c, ldc);
+            }
+        }
+    }
+}
+#endif
+
+void clipkit_int8_gemm(int variant, const clipkit_quantized_rows *a, size_t m,
+                       const clipkit_int8_weights *w, size_t n_begin, size_t n_end,
+                       const float *bias, int activation, int accumulate, float *c, size_t ldc) {
+    if (!clipkit_int8_supported(variant)) variant = CLIPKIT_INT8_SCALAR;
+    switch (variant) {
+#if defined(__x86_64__)
+    case CLIPKIT_INT8_VNNI:
+        gemm_vnni(a, m, w, n_begin, n_end, bias, activation, accumulate, c, ldc);
+        return;
+    case CLIPKIT_INT8_AVX2:
+        gemm_avx2(a, m, w, n_begin, n_end, bias, activation, accumulate, c, ldc);
+        return;
+#endif
+    default:
+        gemm_scalar(a, m, w, n_begin, n_end, bias, activation, accumulate, c, ldc);
+        return;
+    }
+}
+
+void clipkit_int8_gemm_reference(const clipkit_quantized_rows *a, size_t m, const int8_t *wq,
+                                 const float *w_scales, size_t n, size_t k, const float *bias,
+                                 int activation, int accumulate, float *c, size_t ldc) {
+    for (size_t r = 0; r < m; r++) {
+        const uint8_t *row = a->values + r * a->lda;
+        for (size_t n0 = 0; n0 < n; n0 += RP_TILE_N) {
+            const size_t cols = n - n0 < RP_TILE_N ? n - n0 : RP_TILE_N;
+            float v[RP_TILE_N];
+            for (size_t j = 0; j < cols; j++) {
+                int32_t s = 0;
+                for (size_t i = 0; i < k; i++)
+                    s += ((int32_t)row[i] - a->zero_points[r]) * wq[(n0 + j) * k + i];
+                v[j] = a->scales[r] * w_scales[n0 + j] * (float)s;
+            }
+            rp_finish_row(v, cols, bias ? bias + n0 : NULL, activation, accumulate,
+                          c + r * ldc + n0);
+        }
+    }
+}

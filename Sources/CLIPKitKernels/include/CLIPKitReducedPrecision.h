@@ -1,0 +1,161 @@
+#ifndef CLIPKIT_REDUCED_PRECISION_H
+#define CLIPKIT_REDUCED_PRECISION_H
+#include <stddef.h>
+#include <stdint.h>
+
+// Reduced-precision matrix products of the encoder layers' linear layers (int8 and bf16), with
+// their weight packing, activation quantization and a fused epilogue (dequantize, bias,
+// activation, residual). In C because the kernels need instructions Swift cannot emit without
+// building the whole package for one CPU (vpdpbusd, vpmaddubsw, vdpbf16ps). Every variant is
+// compiled with a per-function `target` attribute and chosen at run time (see
+// gemm_int8.c / gemm_bf16.c); callers may also name a variant explicitly (tests do).
+//
+// Weights are PyTorch's [n, k] (output, input). Packed layout, shared by every variant of one
+// precision: columns in panels of 16 (n padded to a multiple of 32 with zero weights), k in
+// groups of 4 (int8) or 2 (bf16): panel p, group g holds 16 × 4 bytes / 16 × 2 bf16 values,
+// column-major inside the group, i.e. exactly one 512-bit register.
+
+// MARK: - variants and dispatch
+
+/// int8 kernels.
+enum {
+    CLIPKIT_INT8_SCALAR = 0,  ///< portable C
+    CLIPKIT_INT8_AVX2 = 1,    ///< vpmaddubsw + vpmaddwd; activations limited to 0...127
+    CLIPKIT_INT8_VNNI = 2,    ///< AVX512-VNNI vpdpbusd
+};
+
+/// bf16 kernels.
+enum {
+    CLIPKIT_BF16_SCALAR = 0,     ///< portable C, fp32 activations
+    CLIPKIT_BF16_AVX2 = 1,       ///< widen bf16 weights to fp32 on the fly, AVX2 + FMA
+    CLIPKIT_BF16_AVX512 = 2,     ///< widen on the fly, AVX-512F
+    CLIPKIT_BF16_AVX512BF16 = 3, ///< vdpbf16ps; activations rounded to bf16
+};
+
+/// Epilogue activations.
+enum {
+    CLIPKIT_ACTIVATION_NONE = 0,
+    CLIPKIT_ACTIVATION_QUICK_GELU = 1,  ///< x · sigmoid(1.702 x)
+    CLIPKIT_ACTIVATION_GELU = 2,        ///< exact erf GELU
+};
+
+/// Whether this CPU (and OS) can run an int8 / bf16 variant.
+int clipkit_int8_supported(int variant);
+int clipkit_bf16_supported(int variant);
+
+/// The variant used when none is named: the best one the CPU supports, capped by the
+/// environment variable CLIPKIT_KERNEL (`scalar`, `avx2`, `avx512` = AVX-512F/BW without VNNI or
+/// BF16, `native` = everything; unset or unknown means `native`). Read once.
+int clipkit_int8_default_variant(void);
+int clipkit_bf16_default_variant(void);
+
+/// Largest quantized activation value a variant accepts: 255, or 127 for AVX2 (vpmaddubsw sums
+/// two u8·s8 products into a saturating int16; 2 · 127 · 127 < 32767 keeps that exact).
+int clipkit_int8_activation_max(int variant);
+
+/// Whether a bf16 variant rounds activations to bf16 (so they must be given as bf16 too).
+int clipkit_bf16_rounds_activations(int variant);
+
+// MARK: - int8
+
+/// k rounded up to the packing group (4), and the row stride of quantized activations.
+size_t clipkit_int8_padded_k(size_t k);
+/// n rounded up to a multiple of 32.
+size_t clipkit_padded_n(size_t n);
+
+/// Bytes of packed int8 weights for [n, k].
+size_t clipkit_int8_packed_size(size_t n, size_t k);
+
+/// Quantizes fp32 weights w[n, k] symmetrically per output channel (scale = max|w| / 127) and
+/// packs them. Columns listed in `skip` (sorted ascending, `skip_count` of them) are set to
+/// zero: the caller computes them in fp32. Writes `packed` (clipkit_int8_packed_size bytes),
+/// `scales[n]` and `sums[n]` (the sum of each channel's quantized weights, for the activation
+/// zero point).
+void clipkit_int8_pack(const float *w, size_t n, size_t k, const int32_t *skip, size_t skip_count,
+                       int8_t *packed, float *scales, int32_t *sums);
+
+/// Packs fp32 weight columns `columns` (count c) of w[n, k] for the epilogue's fp32 side
+/// product: out[(n / 32) · c · 32 + j · 32 + n % 32] = w[n, columns[j]]; size padded_n · c.
+void clipkit_pack_outlier_columns(const float *w, size_t n, size_t k, const int32_t *columns,
+                                  size_t count, float *out);
+
+/// Quantized activations: rows of `k` u8 values `lda` bytes apart (lda ≥ padded k, the padding
+/// holds the zero point), a scale and zero point per row, and the fp32 values of the outlier
+/// columns [rows, outlier_count], which are excluded from the quantization.
+typedef struct {
+    const uint8_t *values;
+    size_t lda;
+    const float *scales;
+    const int32_t *zero_points;
+    const float *outliers;
+} clipkit_quantized_rows;
+
+/// Packed int8 weights of one layer.
+typedef struct {
+    const int8_t *packed;
+    const float *scales;          ///< [n]
+    const int32_t *sums;          ///< [n]
+    const float *outlier_weights; ///< clipkit_pack_outlier_columns output, or NULL
+    size_t outlier_count;
+    size_t n, k;
+} clipkit_int8_weights;
+
+/// Asymmetric per-row quantization of x[rows, k] (rows `ldx` floats apart) to u8 in
+/// 0...qmax: scale = (max − min) / qmax over the row with 0 included, zero point =
+/// round(−min / scale). Columns in `outlier_columns` (sorted) are copied to `outliers` instead
+/// (and quantize to the zero point); `scratch` (k floats) is used only when there are any. A
+/// zero row gets scale 1, zero point 0; a row with non-finite values quantizes to zeros.
+void clipkit_quantize_rows(const float *x, size_t rows, size_t k, size_t ldx, int qmax,
+                           const int32_t *outlier_columns, size_t outlier_count, float *scratch,
+                           uint8_t *values, size_t lda, float *scales, int32_t *zero_points,
+                           float *outliers);
+
+/// Layer normalisation fused with the quantization above: each row is normalised into
+/// `scratch` (k floats, stays in L1) and quantized from there.
+void clipkit_layer_norm_quantize(const float *x, size_t rows, size_t k, const float *gamma,
+                                 const float *beta, float epsilon, int qmax,
+                                 const int32_t *outlier_columns, size_t outlier_count,
+                                 float *scratch, uint8_t *values, size_t lda, float *scales,
+                                 int32_t *zero_points, float *outliers);
+
+/// c[m, n] = act(sa[m] · sw[n] · Σ_k (a[m, k] − za[m]) · w[n, k] + Σ_j outliers[m, j] · w[n, col_j]
+///           + bias[n]) (+ c[m, n] when `accumulate`), for columns n_begin..<n_end
+/// (n_begin a multiple of 32) and all m rows; c rows are `ldc` floats apart. `bias` may be NULL.
+void clipkit_int8_gemm(int variant, const clipkit_quantized_rows *a, size_t m,
+                       const clipkit_int8_weights *w, size_t n_begin, size_t n_end,
+                       const float *bias, int activation, int accumulate, float *c, size_t ldc);
+
+/// Reference: the same product from unpacked quantized weights wq[n, k] (plain loops, no
+/// outliers), for tests.
+void clipkit_int8_gemm_reference(const clipkit_quantized_rows *a, size_t m, const int8_t *wq,
+                                 const float *w_scales, size_t n, size_t k, const float *bias,
+                                 int activation, int accumulate, float *c, size_t ldc);
+
+// MARK: - bf16
+
+/// k rounded up to the packing group (2).
+size_t clipkit_bf16_padded_k(size_t k);
+
+/// Number of uint16 values of packed bf16 weights for [n, k].
+size_t clipkit_bf16_packed_count(size_t n, size_t k);
+
+/// fp32 → bf16, round to nearest even (NaN stays NaN).
+uint16_t clipkit_bf16_from_float(float x);
+
+/// Packs weights w[n, k] given as fp32 (rounded to bf16) or as raw little-endian bf16.
+void clipkit_bf16_pack_f32(const float *w, size_t n, size_t k, uint16_t *packed);
+void clipkit_bf16_pack_raw(const uint16_t *w, size_t n, size_t k, uint16_t *packed);
+
+/// Rounds x[rows, k] (rows `ldx` apart) to bf16 rows `ld` apart (ld ≥ padded k, padding zero).
+void clipkit_bf16_convert_rows(const float *x, size_t rows, size_t k, size_t ldx, uint16_t *out,
+                               size_t ld);
+
+/// c[m, n] = act(Σ_k a[m, k] · w[n, k] + bias[n]) (+ c when `accumulate`) for columns
+/// n_begin..<n_end (n_begin a multiple of 32). Variants that round activations read `a16`
+/// (clipkit_bf16_convert_rows output, rows `lda16` apart), the others `a` (rows `lda` apart).
+void clipkit_bf16_gemm(int variant, const float *a, size_t lda, const uint16_t *a16, size_t lda16,
+                       size_t m, const uint16_t *packed, size_t n, size_t k, size_t n_begin,
+                       size_t n_end, const float *bias, int activation, int accumulate, float *c,
+                       size_t ldc);
+
+#endif

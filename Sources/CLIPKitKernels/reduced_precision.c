@@ -1,0 +1,96 @@
+// Run-time choice of the int8 and bf16 kernel variants (see CLIPKitReducedPrecision.h).
+//
+// Why C: `__builtin_cpu_supports` is the compiler's CPUID check (it also checks that the OS
+// saves the AVX-512 registers); the kernels it selects are in gemm_int8.c and gemm_bf16.c.
+#include "reduced_precision_internal.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+static rp_features detected;
+static pthread_once_t detected_once = PTHREAD_ONCE_INIT;
+
+static void detect(void) {
+    rp_features f = {0, 0, 0, 0};
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    f.avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    f.avx512 = f.avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512vl");
+    f.vnni = f.avx512 && __builtin_cpu_supports("avx512vnni");
+    f.bf16 = f.avx512 && __builtin_cpu_supports("avx512bf16");
+#endif
+    const char *cap = getenv("CLIPKIT_KERNEL");
+    if (cap) {
+        if (strcmp(cap, "scalar") == 0) {
+            f.avx2 = f.avx512 = f.vnni = f.bf16 = 0;
+        } else if (strcmp(cap, "avx2") == 0) {
+            f.avx512 = f.vnni = f.bf16 = 0;
+        } else if (strcmp(cap, "avx512") == 0) {
+            f.vnni = f.bf16 = 0;
+        }
+    }
+    detected = f;
+}
+
+rp_features rp_cpu_features(void) {
+    pthread_once(&detected_once, detect);
+    return detected;
+}
+
+/// What the hardware offers, ignoring the CLIPKIT_KERNEL cap (tests run every variant).
+static rp_features hardware(void) {
+    rp_features f = {0, 0, 0, 0};
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    f.avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    f.avx512 = f.avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512vl");
+    f.vnni = f.avx512 && __builtin_cpu_supports("avx512vnni");
+    f.bf16 = f.avx512 && __builtin_cpu_supports("avx512bf16");
+#endif
+    return f;
+}
+
+int clipkit_int8_supported(int variant) {
+    rp_features f = hardware();
+    switch (variant) {
+    case CLIPKIT_INT8_SCALAR: return 1;
+    case CLIPKIT_INT8_AVX2: return f.avx2;
+    case CLIPKIT_INT8_VNNI: return f.vnni;
+    default: return 0;
+    }
+}
+
+int clipkit_bf16_supported(int variant) {
+    rp_features f = hardware();
+    switch (variant) {
+    case CLIPKIT_BF16_SCALAR: return 1;
+    case CLIPKIT_BF16_AVX2: return f.avx2;
+    case CLIPKIT_BF16_AVX512: return f.avx512;
+    case CLIPKIT_BF16_AVX512BF16: return f.bf16;
+    default: return 0;
+    }
+}
+
+int clipkit_int8_default_variant(void) {
+    rp_features f = rp_cpu_features();
+    if (f.vnni) return CLIPKIT_INT8_VNNI;
+    if (f.avx2) return CLIPKIT_INT8_AVX2;
+    return CLIPKIT_INT8_SCALAR;
+}
+
+int clipkit_bf16_default_variant(void) {
+    rp_features f = rp_cpu_features();
+    if (f.bf16) return CLIPKIT_BF16_AVX512BF16;
+    if (f.avx512) return CLIPKIT_BF16_AVX512;
+    if (f.avx2) return CLIPKIT_BF16_AVX2;
+    return CLIPKIT_BF16_SCALAR;
+}
+
+int clipkit_int8_activation_max(int variant) { return variant == CLIPKIT_INT8_AVX2 ? 127 : 255; }
+
+int clipkit_bf16_rounds_activations(int variant) { return variant == CLIPKIT_BF16_AVX512BF16; }
+
+size_t clipkit_padded_n(size_t n) { return rp_round_up(n, RP_TILE_N); }

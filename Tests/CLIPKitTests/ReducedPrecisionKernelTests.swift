@@ -1,0 +1,374 @@
+import CLIPKitKernels
+import Foundation
+import Testing
+
+/// Deterministic pseudo-random numbers for the kernel tests.
+private struct TestRandom {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9e37_79b9_7f4a_7c15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
+    }
+    mutating func unit() -> Float { Float(next() >> 40) * 0x1p-24 * 2 - 1 }
+    mutating func int(_ range: ClosedRange<Int>) -> Int {
+        range.lowerBound + Int(next() % UInt64(range.count))
+    }
+}
+
+/// Shapes with M, N and K off every tile size (8 rows, 32 columns, groups of 4 / 2).
+private let oddShapes: [(m: Int, n: Int, k: Int)] = [
+    (1, 1, 1), (3, 5, 7), (9, 33, 13), (17, 70, 66), (8, 32, 64), (13, 47, 129),
+]
+
+private let int8Variants: [(Int32, String)] = [
+    (Int32(CLIPKIT_INT8_SCALAR), "scalar"), (Int32(CLIPKIT_INT8_AVX2), "avx2"),
+    (Int32(CLIPKIT_INT8_VNNI), "avx512-vnni"),
+]
+private let bf16Variants: [(Int32, String)] = [
+    (Int32(CLIPKIT_BF16_SCALAR), "scalar"), (Int32(CLIPKIT_BF16_AVX2), "avx2"),
+    (Int32(CLIPKIT_BF16_AVX512), "avx512"), (Int32(CLIPKIT_BF16_AVX512BF16), "avx512-bf16"),
+]
+
+/// Largest |a − b| relative to the largest |b| (1 when b is all zero).
+private func relativeError(_ a: [Float], _ b: [Float]) -> Float {
+    let scale = max(b.map(abs).max() ?? 0, 1e-30)
+    return zip(a, b).map { abs($0 - $1) }.max().map { $0 / scale } ?? 0
+}
+
+/// One int8 product problem: quantized weights built so that packing reproduces them exactly,
+/// quantized activations given directly.
+private struct Int8Problem {
+    let m: Int, n: Int, k: Int
+    var wq: [Int8]           // [n, k]
+    var weights: [Float]     // wq · scale, [n, k]
+    var values: [UInt8]      // [m, lda]
+    let lda: Int
+    var scales: [Float]      // [m]
+    var zeros: [Int32]       // [m]
+    var bias: [Float]        // [n]
+
+    init(m: Int, n: Int, k: Int, qmax: Int, random: inout TestRandom,
+         weight: ((Int, Int) -> Int8)? = nil, activation: ((Int, Int) -> UInt8)? = nil) {
+        self.m = m; self.n = n; self.k = k
+        let lda = Int(clipkit_int8_padded_k(k)) + 4
+        var wq = [Int8](repeating: 0, count: n * k)
+        var weights = [Float](repeating: 0, count: n * k)
+        for row in 0..<n {
+            let scale = 0.001 * Float(row + 1)
+            for col in 0..<k {
+                // One ±127 per row fixes the channel scale at exactly `scale`.
+                let q: Int8
+                if let weight { q = weight(row, col) } else {
+                    q = col == row % k ? (row % 2 == 0 ? 127 : -127) : Int8(random.int(-127...127))
+                }
+                wq[row * k + col] = q
+                weights[row * k + col] = Float(q) * scale
+            }
+        }
+        var values = [UInt8](repeating: 0, count: m * lda)
+        for r in 0..<m {
+            for c in 0..<k {
+                if let activation { values[r * lda + c] = activation(r, c) } else {
+                    values[r * lda + c] = UInt8(random.int(0...qmax))
+                }
+            }
+        }
+        self.lda = lda
+        self.wq = wq
+        self.weights = weights
+        self.values = values
+        scales = (0..<m).map { Float($0 + 1) * 0.01 }
+        zeros = (0..<m).map { Int32($0 * 37 % (qmax + 1)) }
+        bias = (0..<n).map { _ in random.unit() }
+    }
+
+    /// Runs `variant` (or the reference when nil) with `activation` and `accumulate` over a
+    /// starting output of `start`.
+    func run(_ variant: Int32?, activation: Int32, accumulate: Bool, start: Float = 0.5) -> [Float] {
+        var out = [Float](repeating: start, count: m * n)
+        var packed = [Int8](repeating: 0, count: max(1, clipkit_int8_packed_size(n, k)))
+        var packedScales = [Float](repeating: 0, count: n)
+        var sums = [Int32](repeating: 0, count: n)
+        clipkit_int8_pack(weights, n, k, nil, 0, &packed, &packedScales, &sums)
+        values.withUnsafeBufferPointer { v in
+            scales.withUnsafeBufferPointer { s in
+                zeros.withUnsafeBufferPointer { z in
+                    var rows = clipkit_quantized_rows(values: v.baseAddress, lda: lda, scales: s.baseAddress,
+                                                      zero_points: z.baseAddress, outliers: nil)
+                    if let variant {
+                        packed.withUnsafeBufferPointer { p in
+                            packedScales.withUnsafeBufferPointer { ps in
+                                sums.withUnsafeBufferPointer { su in
+                                    var w = clipkit_int8_weights(packed: p.baseAddress, scales: ps.baseAddress,
+                                                                 sums: su.baseAddress, outlier_weights: nil,
+                                                                 outlier_count: 0, n: n, k: k)
+                                    // Two column ranges, as two workers would split them.
+                                    let split = min(n, 32)
+                                    clipkit_int8_gemm(variant, &rows, m, &w, 0, split, bias, activation,
+                                                      accumulate ? 1 : 0, &out, n)
+                                    clipkit_int8_gemm(variant, &rows, m, &w, split, n, bias, activation,
+                                                      accumulate ? 1 : 0, &out, n)
+                                }
+                            }
+                        }
+                    } else {
+                        clipkit_int8_gemm_reference(&rows, m, wq, packedScales, n, k, bias, activation,
+                                                    accumulate ? 1 : 0, &out, n)
+                    }
+                }
+            }
+        }
+        return out
+    }
+}
+
+@Suite struct ReducedPrecisionKernelTests {
+    /// The variants this CPU runs; the tests below run each of them.
+    static let int8Supported = int8Variants.filter { clipkit_int8_supported($0.0) != 0 }
+    static let bf16Supported = bf16Variants.filter { clipkit_bf16_supported($0.0) != 0 }
+
+    @Test func reportsTheVariantsItExercises() {
+        print("int8 variants exercised: \(Self.int8Supported.map(\.1).joined(separator: ", "))")
+        print("bf16 variants exercised: \(Self.bf16Supported.map(\.1).joined(separator: ", "))")
+        #expect(Self.int8Supported.first?.1 == "scalar")
+        #expect(Self.bf16Supported.first?.1 == "scalar")
+        #if arch(x86_64)
+        // The default is the best variant the CPU has (unless CLIPKIT_KERNEL caps it).
+        if ProcessInfo.processInfo.environment["CLIPKIT_KERNEL"] == nil {
+            #expect(clipkit_int8_default_variant() == Self.int8Supported.last?.0)
+            #expect(clipkit_bf16_default_variant() == Self.bf16Supported.last?.0)
+        }
+        #endif
+    }
+
+    /// Every int8 variant equals the plain-loop reference on odd shapes, with and without the
+    /// fused quick_gelu and residual (the integer sums are exact; only the fp32 epilogue's
+    /// rounding may differ: 1e-6 relative).
+    @Test func int8VariantsMatchTheReference() {
+        var random = TestRandom(state: 1)
+        for (variant, name) in Self.int8Supported {
+            let qmax = Int(clipkit_int8_activation_max(variant))
+            for shape in oddShapes {
+                let problem = Int8Problem(m: shape.m, n: shape.n, k: shape.k, qmax: qmax, random: &random)
+                for (activation, accumulate) in [(Int32(CLIPKIT_ACTIVATION_NONE), false),
+                                                 (Int32(CLIPKIT_ACTIVATION_QUICK_GELU), false),
+                                                 (Int32(CLIPKIT_ACTIVATION_GELU), false),
+                                                 (Int32(CLIPKIT_ACTIVATION_NONE), true)] {
+                    let expected = problem.run(nil, activation: activation, accumulate: accumulate)
+                    let actual = problem.run(variant, activation: activation, accumulate: accumulate)
+                    let error = relativeError(actual, expected)
+                    #expect(error <= 1e-6, "\(name) \(shape) activation \(activation) accumulate \(accumulate): \(error)")
+                }
+            }
+        }
+    }
+
+    /// Saturation corners: ±127 weights against the largest activation each variant accepts
+    /// (255, or 127 for AVX2) and against 0, where a vpmaddubsw pair would overflow int16 if
+    /// the contract were broken; and rows at their zero point give exactly the bias.
+    @Test func int8CornersAreExact() {
+        var random = TestRandom(state: 2)
+        for (variant, name) in Self.int8Supported {
+            let qmax = Int(clipkit_int8_activation_max(variant))
+            let patterns: [(String, (Int, Int) -> Int8, (Int, Int) -> UInt8)] = [
+                ("+127 × max", { _, _ in 127 }, { _, _ in UInt8(qmax) }),
+                ("−127 × max", { _, _ in -127 }, { _, _ in UInt8(qmax) }),
+                ("±127 × max/0", { r, c in (r + c) % 2 == 0 ? 127 : -127 }, { _, c in c % 2 == 0 ? UInt8(qmax) : 0 }),
+                ("±127 × 0", { r, c in (r + c) % 3 == 0 ? 127 : -127 }, { _, _ in 0 }),
+            ]
+            for (label, weight, activation) in patterns {
+                for shape in [(m: 9, n: 33, k: 515), (m: 2, n: 3, k: 4)] {
+                    let problem = Int8Problem(m: shape.m, n: shape.n, k: shape.k, qmax: qmax,
+                                              random: &random, weight: weight, activation: activation)
+                    let expected = problem.run(nil, activation: Int32(CLIPKIT_ACTIVATION_NONE), accumulate: false)
+                    let actual = problem.run(variant, activation: Int32(CLIPKIT_ACTIVATION_NONE), accumulate: false)
+                    #expect(relativeError(actual, expected) <= 1e-6, "\(name) \(label) \(shape)")
+                }
+            }
+            // Every activation at the row's zero point: the product is exactly the bias.
+            var problem = Int8Problem(m: 5, n: 40, k: 21, qmax: qmax, random: &random)
+            for r in 0..<problem.m {
+                for c in 0..<problem.k { problem.values[r * problem.lda + c] = UInt8(problem.zeros[r]) }
+            }
+            let out = problem.run(variant, activation: Int32(CLIPKIT_ACTIVATION_NONE), accumulate: false)
+            for r in 0..<problem.m {
+                #expect(Array(out[(r * problem.n)..<((r + 1) * problem.n)]) == problem.bias, "\(name) zero-point row \(r)")
+            }
+        }
+    }
+
+    /// Per-row quantization: every value within half a step of its input, zero rows all zero,
+    /// constant rows exact, outlier columns copied out and quantized to the zero point.
+    @Test(arguments: [255, 127])
+    func quantizationRoundTrips(qmax: Int32) {
+        var random = TestRandom(state: 3)
+        let k = 37
+        let lda = Int(clipkit_int8_padded_k(k))
+        var x = [Float](repeating: 0, count: 4 * k)
+        for i in 0..<k { x[i] = random.unit() * 3 }               // mixed signs
+        for i in 0..<k { x[k + i] = 0 }                           // zero row
+        for i in 0..<k { x[2 * k + i] = 1.25 }                    // constant row
+        for i in 0..<k { x[3 * k + i] = random.unit() * 0.1 }     // small, with outliers below
+        x[3 * k + 5] = 400; x[3 * k + 30] = -250
+        let columns: [Int32] = [5, 30]
+        var values = [UInt8](repeating: 0, count: 4 * lda)
+        var scales = [Float](repeating: 0, count: 4)
+        var zeros = [Int32](repeating: 0, count: 4)
+        var outliers = [Float](repeating: 0, count: 4 * 2)
+        var scratch = [Float](repeating: 0, count: k)
+        // Rows 0-2 without outliers, row 3 with.
+        clipkit_quantize_rows(x, 3, k, k, qmax, nil, 0, &scratch, &values, lda, &scales, &zeros, &outliers)
+        x.withUnsafeBufferPointer { all in
+            values.withUnsafeMutableBufferPointer { v in
+                clipkit_quantize_rows(all.baseAddress! + 3 * k, 1, k, k, qmax, columns, 2, &scratch,
+                                      v.baseAddress! + 3 * lda, lda, &scales[3], &zeros[3], &outliers)
+            }
+        }
+        func dequantized(_ r: Int, _ c: Int) -> Float { scales[r] * Float(Int32(values[r * lda + c]) - zeros[r]) }
+        for r in [0, 2, 3] {
+            for c in 0..<k where !(r == 3 && columns.contains(Int32(c))) {
+                #expect(abs(dequantized(r, c) - x[r * k + c]) <= scales[r] * 0.5001, "row \(r) column \(c)")
+                #expect(Int32(values[r * lda + c]) <= qmax)
+            }
+        }
+        #expect(scales[1] == 1 && zeros[1] == 0 && values[lda..<(lda + k)].allSatisfy { $0 == 0 })
+        #expect(abs(dequantized(2, 0) - 1.25) <= 1.25 / Float(qmax))
+        #expect(outliers[0] == 400 && outliers[1] == -250)
+        #expect(values[3 * lda + 5] == UInt8(zeros[3]) && values[3 * lda + 30] == UInt8(zeros[3]))
+        #expect(scales[3] < 0.2 / Float(qmax) * 1.01, "outliers must not set the step: \(scales[3])")
+    }
+
+    /// The fused layer norm + quantization quantizes exactly what the fp32 layer norm writes.
+    @Test func fusedLayerNormQuantizesTheLayerNorm() {
+        var random = TestRandom(state: 4)
+        let rows = 5, k = 45
+        let lda = Int(clipkit_int8_padded_k(k))
+        let x = (0..<(rows * k)).map { _ in random.unit() * 4 + 1 }
+        var gamma = (0..<k).map { _ in 1 + random.unit() * 0.1 }
+        gamma[7] = 50
+        let beta = (0..<k).map { _ in random.unit() * 0.1 }
+        var normed = [Float](repeating: 0, count: rows * k)
+        clipkit_layer_norm(x, rows, k, gamma, beta, 1e-5, &normed)
+        var scratch = [Float](repeating: 0, count: k)
+        var expected = [UInt8](repeating: 0, count: rows * lda), actual = expected
+        var s1 = [Float](repeating: 0, count: rows), s2 = s1
+        var z1 = [Int32](repeating: 0, count: rows), z2 = z1
+        var o1 = [Float](repeating: 0, count: rows), o2 = o1
+        let columns: [Int32] = [7]
+        clipkit_quantize_rows(normed, rows, k, k, 255, columns, 1, &scratch, &expected, lda, &s1, &z1, &o1)
+        clipkit_layer_norm_quantize(x, rows, k, gamma, beta, 1e-5, 255, columns, 1, &scratch, &actual,
+                                    lda, &s2, &z2, &o2)
+        #expect(z1 == z2)
+        #expect(relativeError(s2, s1) < 1e-6)
+        #expect(relativeError(o2, o1) < 1e-5)
+        let differing = zip(expected, actual).filter { abs(Int($0) - Int($1)) > 1 }.count
+        #expect(differing == 0, "values more than one step apart: \(differing)")
+    }
+
+    /// Outlier columns: the fp32 side product in the epilogue plus the int8 rest equals the
+    /// reference on the rest plus Σ outlier · weight.
+    @Test func int8OutlierColumnsAreComputedInFP32() {
+        var random = TestRandom(state: 5)
+        let m = 6, n = 45, k = 40
+        let columns: [Int32] = [3, 17, 39]
+        var w = (0..<(n * k)).map { _ in random.unit() * 0.05 }
+        for c in columns { for r in 0..<n { w[r * k + Int(c)] = random.unit() * 5 } }
+        let x = (0..<(m * k)).map { _ in random.unit() }
+        var packed = [Int8](repeating: 0, count: clipkit_int8_packed_size(n, k))
+        var scales = [Float](repeating: 0, count: n), sums = [Int32](repeating: 0, count: n)
+        clipkit_int8_pack(w, n, k, columns, columns.count, &packed, &scales, &sums)
+        var outlierWeights = [Float](repeating: 0, count: clipkit_padded_n(n) * columns.count)
+        clipkit_pack_outlier_columns(w, n, k, columns, columns.count, &outlierWeights)
+        for variant in Self.int8Supported.map(\.0) {
+            let qmax = clipkit_int8_activation_max(variant)
+            let lda = Int(clipkit_int8_padded_k(k))
+            var values = [UInt8](repeating: 0, count: m * lda)
+            var rowScales = [Float](repeating: 0, count: m), zeros = [Int32](repeating: 0, count: m)
+            var outliers = [Float](repeating: 0, count: m * columns.count)
+            var scratch = [Float](repeating: 0, count: k)
+            clipkit_quantize_rows(x, m, k, k, qmax, columns, columns.count, &scratch, &values, lda,
+                                  &rowScales, &zeros, &outliers)
+            var out = [Float](repeating: 0, count: m * n)
+            values.withUnsafeBufferPointer { v in
+                rowScales.withUnsafeBufferPointer { s in
+                    zeros.withUnsafeBufferPointer { z in
+                        outliers.withUnsafeBufferPointer { o in
+                            packed.withUnsafeBufferPointer { p in
+                                scales.withUnsafeBufferPointer { ps in
+                                    sums.withUnsafeBufferPointer { su in
+                                        outlierWeights.withUnsafeBufferPointer { ow in
+                                            var rows = clipkit_quantized_rows(values: v.baseAddress, lda: lda, scales: s.baseAddress,
+                                                                              zero_points: z.baseAddress, outliers: o.baseAddress)
+                                            var weights = clipkit_int8_weights(packed: p.baseAddress, scales: ps.baseAddress,
+                                                                               sums: su.baseAddress, outlier_weights: ow.baseAddress,
+                                                                               outlier_count: columns.count, n: n, k: k)
+                                            clipkit_int8_gemm(variant, &rows, m, &weights, 0, n, nil, 0, 0, &out, n)
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            // fp32 product: the outlier columns are exact, the rest within int8 error.
+            var exact = [Float](repeating: 0, count: m * n)
+            for r in 0..<m {
+                for c in 0..<n { exact[r * n + c] = (0..<k).reduce(0) { $0 + x[r * k + $1] * w[c * k + $1] } }
+            }
+            #expect(relativeError(out, exact) < 0.01, "variant \(variant): \(relativeError(out, exact))")
+        }
+    }
+
+    /// Every bf16 variant against the scalar kernel on odd shapes: the widening variants read
+    /// the same fp32 activations (1e-5 relative: summation order), vdpbf16ps reads them rounded
+    /// to bf16 and is compared with the scalar kernel over those rounded values.
+    @Test func bf16VariantsMatchTheScalarKernel() {
+        var random = TestRandom(state: 6)
+        for (variant, name) in Self.bf16Supported {
+            let rounds = clipkit_bf16_rounds_activations(variant) != 0
+            for shape in oddShapes {
+                let (m, n, k) = shape
+                let w = (0..<(n * k)).map { _ in random.unit() * 0.1 }
+                var x = (0..<(m * k)).map { _ in random.unit() }
+                if m > 2 { for c in 0..<k { x[k + c] = 0; x[2 * k + c] = 0.75 } }  // zero and constant rows
+                let bias = (0..<n).map { _ in random.unit() }
+                var packed = [UInt16](repeating: 0, count: clipkit_bf16_packed_count(n, k))
+                clipkit_bf16_pack_f32(w, n, k, &packed)
+                let ld = Int(clipkit_bf16_padded_k(k))
+                var x16 = [UInt16](repeating: 0, count: m * ld)
+                clipkit_bf16_convert_rows(x, m, k, k, &x16, ld)
+                let reference = rounds ? (0..<(m * k)).map { Float(bitPattern: UInt32(x16[($0 / k) * ld + $0 % k]) << 16) } : x
+                for activation in [Int32(CLIPKIT_ACTIVATION_NONE), Int32(CLIPKIT_ACTIVATION_QUICK_GELU)] {
+                    var expected = [Float](repeating: 0.25, count: m * n), actual = expected
+                    clipkit_bf16_gemm(Int32(CLIPKIT_BF16_SCALAR), reference, k, nil, 0, m, packed, n, k, 0, n,
+                                      bias, activation, 1, &expected, n)
+                    let split = min(n, 32)
+                    clipkit_bf16_gemm(variant, x, k, x16, ld, m, packed, n, k, 0, split, bias, activation, 1, &actual, n)
+                    clipkit_bf16_gemm(variant, x, k, x16, ld, m, packed, n, k, split, n, bias, activation, 1, &actual, n)
+                    let error = relativeError(actual, expected)
+                    #expect(error <= 1e-5, "\(name) \(shape) activation \(activation): \(error)")
+                }
+            }
+        }
+    }
+
+    /// bf16 rounding is to nearest, ties to even; BF16 checkpoint bytes pack as they are.
+    @Test func bf16RoundsToNearestEven() {
+        #expect(clipkit_bf16_from_float(1.0) == 0x3F80)
+        #expect(clipkit_bf16_from_float(Float(bitPattern: 0x3F80_8000)) == 0x3F80)  // tie → even
+        #expect(clipkit_bf16_from_float(Float(bitPattern: 0x3F81_8000)) == 0x3F82)  // tie → even
+        #expect(clipkit_bf16_from_float(Float(bitPattern: 0x3F80_8001)) == 0x3F81)
+        #expect(clipkit_bf16_from_float(-2.5) == 0xC020)
+        #expect(clipkit_bf16_from_float(.nan) & 0x7FC0 == 0x7FC0)
+        let raw: [UInt16] = (0..<(5 * 7)).map { UInt16(0x3C00 + $0 * 3) }
+        let floats = raw.map { Float(bitPattern: UInt32($0) << 16) }
+        var fromRaw = [UInt16](repeating: 0, count: clipkit_bf16_packed_count(5, 7)), fromFloats = fromRaw
+        clipkit_bf16_pack_raw(raw, 5, 7, &fromRaw)
+        clipkit_bf16_pack_f32(floats, 5, 7, &fromFloats)
+        #expect(fromRaw == fromFloats)
+    }
+}
