@@ -11,9 +11,8 @@ struct EngineOptions: Sendable {
     /// A JSON object of `preprocessor_config.json` keys overriding the model's, or `nil`.
     var preprocessorOverrides: Data?
 
-    /// The precisions this build loads. Another branch adds reduced-precision weights
-    /// (`CLIPModel(directory:precision:)`); until it is merged only fp32 exists.
-    static let supportedPrecisions: Set<String> = ["fp32"]
+    /// The precisions the engine loads (`CLIPKit.Precision`'s names).
+    static let supportedPrecisions = Set(Precision.allCases.map(\.rawValue))
 
     /// Largest batch accepted: a batch's pixels are allocated at once (4096 ViT-B/32 images
     /// are 2.4 GB), so a larger value is a mistake, not a wish.

@@ -36,10 +36,12 @@ final class ModelRegistry: @unchecked Sendable {
         defer { lock.unlock() }
         if let entry = entries[key] { return entry }
         do {
-            // Only fp32 exists until the reduced-precision branch is merged; EngineOptions
-            // rejects other values before this point.
+            // EngineOptions has checked the name already; an unknown one is still an error here.
+            guard let arithmetic = Precision(rawValue: precision) else {
+                throw ABIError.unsupported("precision '\(precision)' is not one of fp32, bf16, int8")
+            }
             let entry = Entry(
-                model: try CLIPModel(directory: folder),
+                model: try CLIPModel(directory: folder, precision: arithmetic),
                 tokenizer: try CLIPTokenizer(directory: folder),
                 preprocessor: try PreprocessorConfig.load(fromDirectory: folder))
             entries[key] = entry

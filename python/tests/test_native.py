@@ -144,8 +144,8 @@ def test_preprocessing_overrides_reach_the_engine():
 
 
 def test_errors_are_codes_and_messages():
-    with pytest.raises(clipkit.ClipkitError, match="precision 'int8'") as unsupported:
-        clipkit.Classifier(str(TINY), LABELS, precision="int8")
+    with pytest.raises(clipkit.ClipkitError, match="precision 'int4'") as unsupported:
+        clipkit.Classifier(str(TINY), LABELS, precision="int4")
     assert unsupported.value.status == 5
     with pytest.raises(clipkit.ClipkitError) as missing:
         clipkit.Classifier("/no/such/folder", LABELS)
@@ -210,3 +210,14 @@ def test_template_ensembles_score_as_the_cli(templates, tmp_path):
     np.testing.assert_allclose(result.values, expected, atol=1e-6)
     single = clipkit.Classifier(str(TINY), LABELS, "a photo of a {}.").classify(read(GOOD.values()))
     assert np.abs(single.values - result.values).max() > 1e-4  # the ensemble is not the first template alone
+
+
+@pytest.mark.parametrize("precision, tolerance", [("bf16", 2e-3), ("int8", 2e-2)])
+def test_reduced_precisions_stay_close_to_fp32(precision, tolerance):
+    """bf16/int8 reach the engine (the model tests hold their accuracy to the reference); here:
+    they differ from fp32, but little, on the tiny model's probabilities."""
+    files = read(GOOD.values())
+    exact = clipkit.Classifier(str(TINY), LABELS).classify(files).values
+    reduced = clipkit.Classifier(str(TINY), LABELS, precision=precision).classify(files).values
+    difference = np.abs(exact - reduced).max()
+    assert 0 < difference < tolerance

@@ -52,7 +52,7 @@ typedef enum clipkit_status {
     CLIPKIT_ERROR_IMAGE = 3,
     /** The engine failed while running the model. */
     CLIPKIT_ERROR_INFERENCE = 4,
-    /** A setting this build does not support (e.g. a precision other than "fp32"). */
+    /** A setting this build does not support (e.g. an unknown precision). */
     CLIPKIT_ERROR_UNSUPPORTED = 5,
 } clipkit_status;
 
@@ -81,7 +81,8 @@ typedef struct clipkit_options {
     int32_t batch_size;
     /** Non-zero: ignore EXIF orientation of encoded images (default 0: apply it, as HF does). */
     int32_t ignore_exif;
-    /** Weights precision: NULL or "fp32". Other values give CLIPKIT_ERROR_UNSUPPORTED. */
+    /** Encoder weights precision: NULL or "fp32" (exact), "bf16" or "int8" (see docs/precision.md).
+     *  Other values give CLIPKIT_ERROR_UNSUPPORTED. */
     const char *precision;
     /**
      * NULL, or a JSON object with `preprocessor_config.json` keys (do_resize, size, resample,

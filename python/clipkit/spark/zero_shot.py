@@ -59,7 +59,7 @@ class CLIPForZeroShotClassification(Transformer, DefaultParamsReadable, DefaultP
     hubEndpoint = Param(Params._dummy(), "hubEndpoint", "Hub endpoint for executors (HF_ENDPOINT), from remote_loc",
                         TypeConverters.toString)
     template = Param(Params._dummy(), "template", "prompt template; {} is replaced by each label", TypeConverters.toString)
-    precision = Param(Params._dummy(), "precision", "engine weights precision (this build: fp32)",
+    precision = Param(Params._dummy(), "precision", "engine weights precision: fp32 (exact), bf16 or int8",
                       TypeConverters.toString)
 
     @keyword_only
@@ -227,7 +227,8 @@ class CLIPForZeroShotClassification(Transformer, DefaultParamsReadable, DefaultP
         return self.getTemplate().split("\n")
 
     def setPrecision(self, value):
-        """Engine weights precision (clipkit's addition): "fp32" in this build."""
+        """Engine weights precision (clipkit's addition): "fp32" (exact, default), "bf16" or "int8"
+        (see docs/precision.md for their measured accuracy and speed)."""
         return self._set(precision=value)
 
     def getPrecision(self):
