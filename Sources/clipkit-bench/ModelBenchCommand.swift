@@ -53,6 +53,7 @@ struct ModelBenchCommand: ParsableCommand {
 
     func run() throws {
         if let threads { MatrixMultiplication.threadCount = threads }
+        print(Measurement.machineDescription())
         print("BLAS threads: \(MatrixMultiplication.threadCount)")
         var peak = 0.0
         if !skipPeak {

@@ -56,6 +56,19 @@ public enum MatrixMultiplication {
         set { BLAS.threadCount = newValue }
     }
 
+    /// The BLAS library and, for OpenBLAS, the kernel family it picked for this CPU at run
+    /// time and its build configuration, e.g. `OpenBLAS Cooperlake (OpenBLAS 0.3.21 DYNAMIC_ARCH
+    /// NO_AFFINITY Haswell MAX_THREADS=64)`.
+    public static var backendDescription: String {
+        #if canImport(Accelerate)
+        return "Accelerate"
+        #else
+        let core = openblas_get_corename().map { String(cString: $0) } ?? "unknown core"
+        let config = openblas_get_config().map { String(cString: $0) } ?? ""
+        return "OpenBLAS \(core) (\(config))"
+        #endif
+    }
+
     /// Single-precision throughput in GFLOP/s of `c[m, n] = a[m, k] · b[n, k]ᵀ` (the layout of
     /// every linear layer here), the best of `repetitions` timed products after one warm-up.
     public static func measureGFLOPS(m: Int, n: Int, k: Int, repetitions: Int = 5) -> Double {
