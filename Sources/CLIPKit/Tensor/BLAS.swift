@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 #if canImport(Accelerate)
 import Accelerate
 #else
@@ -8,41 +9,105 @@ import COpenBLAS
 /// Matrix products on the platform BLAS (OpenBLAS on Linux, Accelerate on Apple platforms).
 /// All matrices are row-major with explicit leading dimensions, so callers can address a
 /// column block of a wider matrix (one head of a fused QKV buffer, say) without copying.
+///
+/// Threading: by default clipkit splits each large product into row (or column) blocks itself
+/// and runs them on ``Parallel``'s workers, each a single-threaded BLAS call, instead of letting
+/// OpenBLAS thread it. On the Zen 4 profile (docs/performance.md) OpenBLAS's idle worker spun in
+/// `sched_yield` between products, competing with the kernels that run between them, and every
+/// product paid OpenBLAS's thread hand-off; one pool for everything removes both.
+/// ``MatrixMultiplication/Threading/library`` restores OpenBLAS's own threading.
 enum BLAS {
     /// `c[m, n] = alpha · a[m, k] · b[n, k]ᵀ + beta · c`.
-    @inline(__always)
     static func gemmTransposedB(
         m: Int, n: Int, k: Int, alpha: Float = 1,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k),
-                    alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        split(m: m, n: n, k: k) { rows, columns in
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows.count), Int32(columns.count),
+                        Int32(k), alpha, a + rows.lowerBound * lda, Int32(lda),
+                        b + columns.lowerBound * ldb, Int32(ldb), beta,
+                        c + rows.lowerBound * ldc + columns.lowerBound, Int32(ldc))
+        }
     }
 
     /// `c[m, n] = alpha · a[m, k] · b[k, n] + beta · c`.
-    @inline(__always)
     static func gemm(
         m: Int, n: Int, k: Int, alpha: Float = 1,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
-                    alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        split(m: m, n: n, k: k) { rows, columns in
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows.count), Int32(columns.count),
+                        Int32(k), alpha, a + rows.lowerBound * lda, Int32(lda),
+                        b + columns.lowerBound, Int32(ldb), beta,
+                        c + rows.lowerBound * ldc + columns.lowerBound, Int32(ldc))
+        }
     }
 
-    /// Threads the BLAS library may use for one product (OpenBLAS only; a no-op elsewhere).
-    static var threadCount: Int {
-        get {
-            #if canImport(Accelerate)
-            return 1
-            #else
-            return Int(openblas_get_num_threads())
-            #endif
+    /// Products smaller than this many multiply-adds run as one call on the calling thread:
+    /// below it the hand-off costs more than the second core gains.
+    static let splitThreshold = 1 << 21
+
+    /// Calls `body(rows, columns)` on disjoint blocks covering the `m × n` result: one block
+    /// with library threading or small products; otherwise one per worker, split along the
+    /// rows (in multiples of 16) when there are enough of them, else along the columns.
+    private static func split(m: Int, n: Int, k: Int, _ body: (Range<Int>, Range<Int>) -> Void) {
+        let workers = settings.ownThreads ? Parallel.workerCount : 1
+        guard workers > 1, m * n * k >= splitThreshold else {
+            if m > 0 && n > 0 { body(0..<m, 0..<n) }
+            return
         }
-        set {
+        if m >= 64 * workers {
+            let blocks = (m + 15) / 16
+            Parallel.chunks(blocks) { part in
+                body((part.lowerBound * 16)..<min(m, part.upperBound * 16), 0..<n)
+            }
+        } else {
+            let blocks = (n + 15) / 16
+            Parallel.chunks(blocks) { part in
+                body(0..<m, (part.lowerBound * 16)..<min(n, part.upperBound * 16))
+            }
+        }
+    }
+
+    /// Threads one product may use: clipkit's own workers, or OpenBLAS's threads with
+    /// ``MatrixMultiplication/Threading/library``. Starts from OpenBLAS's own choice (which
+    /// honours `OPENBLAS_NUM_THREADS`).
+    static var threadCount: Int {
+        get { settings.threads }
+        set { settings.update(threads: max(1, newValue), ownThreads: settings.ownThreads) }
+    }
+
+    /// Process-wide threading settings, applied to OpenBLAS on every change.
+    static let settings = ThreadingSettings()
+}
+
+/// clipkit's thread count and threading mode, behind a lock (read once per product).
+final class ThreadingSettings: @unchecked Sendable {
+    // Sendable: every access to the stored values holds `lock`.
+    private let lock = NSLock()
+    private var storedThreads: Int
+    private var storedOwnThreads = true
+
+    init() {
+        #if canImport(Accelerate)
+        storedThreads = 1
+        #else
+        storedThreads = max(1, Int(openblas_get_num_threads()))
+        openblas_set_num_threads(1)
+        #endif
+    }
+
+    var threads: Int { lock.withLock { storedThreads } }
+    var ownThreads: Bool { lock.withLock { storedOwnThreads } }
+
+    func update(threads: Int, ownThreads: Bool) {
+        lock.withLock {
+            storedThreads = threads
+            storedOwnThreads = ownThreads
             #if !canImport(Accelerate)
-            openblas_set_num_threads(Int32(max(1, newValue)))
+            openblas_set_num_threads(Int32(ownThreads ? 1 : threads))
             #endif
         }
     }
@@ -54,6 +119,21 @@ public enum MatrixMultiplication {
     public static var threadCount: Int {
         get { BLAS.threadCount }
         set { BLAS.threadCount = newValue }
+    }
+
+    /// Who threads a large matrix product.
+    public enum Threading: String, Sendable, CaseIterable {
+        /// clipkit splits it over its own workers, each block one single-threaded BLAS call
+        /// (the default: one thread pool for the products and the kernels between them).
+        case own
+        /// The BLAS library threads it (OpenBLAS's thread server).
+        case library
+    }
+
+    /// Who threads the large products, process-wide.
+    public static var threading: Threading {
+        get { BLAS.settings.ownThreads ? .own : .library }
+        set { BLAS.settings.update(threads: BLAS.threadCount, ownThreads: newValue == .own) }
     }
 
     /// The BLAS library and, for OpenBLAS, the kernel family it picked for this CPU at run
