@@ -50,15 +50,17 @@ enum BLAS {
     static let splitThreshold = 1 << 21
 
     /// Calls `body(rows, columns)` on disjoint blocks covering the `m × n` result: one block
-    /// with library threading or small products; otherwise one per worker, split along the
-    /// rows (in multiples of 16) when there are enough of them, else along the columns.
+    /// with library threading or small products; otherwise one per worker, split (in multiples
+    /// of 16) along the longer side. Each single-threaded call packs all of the operand it does
+    /// not split, so splitting the rows repacks `b` once per worker and splitting the columns
+    /// repacks `a`: the longer side is the smaller operand to repack.
     private static func split(m: Int, n: Int, k: Int, _ body: (Range<Int>, Range<Int>) -> Void) {
         let workers = settings.ownThreads ? Parallel.workerCount : 1
         guard workers > 1, m * n * k >= splitThreshold else {
             if m > 0 && n > 0 { body(0..<m, 0..<n) }
             return
         }
-        if m >= 64 * workers {
+        if m >= n {
             let blocks = (m + 15) / 16
             Parallel.chunks(blocks) { part in
                 body((part.lowerBound * 16)..<min(m, part.upperBound * 16), 0..<n)
