@@ -50,26 +50,33 @@ enum BLAS {
     static let splitThreshold = 1 << 21
 
     /// Calls `body(rows, columns)` on disjoint blocks covering the `m × n` result: one block
-    /// with library threading or small products; otherwise one per worker, split (in multiples
-    /// of 16) along the longer side. Each single-threaded call packs all of the operand it does
-    /// not split, so splitting the rows repacks `b` once per worker and splitting the columns
-    /// repacks `a`: the longer side is the smaller operand to repack.
+    /// with library threading or small products; otherwise a grid of one block per worker, cut
+    /// at multiples of 16. Each single-threaded call packs its whole slice of both operands, so
+    /// every row block repacks `b`'s `n × k` slice and every column block `a`'s `m × k`: the grid
+    /// (`rows × columns = workers`) is the one that repacks least, `rows · n + columns · m`.
+    /// With two workers that is a split along the longer side.
     private static func split(m: Int, n: Int, k: Int, _ body: (Range<Int>, Range<Int>) -> Void) {
         let workers = settings.ownThreads ? Parallel.workerCount : 1
-        guard workers > 1, m * n * k >= splitThreshold else {
+        let rowTiles = (m + 15) / 16, columnTiles = (n + 15) / 16
+        var grid: (rows: Int, columns: Int)?
+        if workers > 1, m * n * k >= splitThreshold {
+            var least = Int.max
+            for rows in 1...workers where workers % rows == 0 {
+                let columns = workers / rows
+                guard rows <= rowTiles, columns <= columnTiles else { continue }
+                let cost = rows * n + columns * m
+                if cost < least { (grid, least) = ((rows, columns), cost) }
+            }
+        }
+        guard let grid else {
             if m > 0 && n > 0 { body(0..<m, 0..<n) }
             return
         }
-        if m >= n {
-            let blocks = (m + 15) / 16
-            Parallel.chunks(blocks) { part in
-                body((part.lowerBound * 16)..<min(m, part.upperBound * 16), 0..<n)
-            }
-        } else {
-            let blocks = (n + 15) / 16
-            Parallel.chunks(blocks) { part in
-                body(0..<m, (part.lowerBound * 16)..<min(n, part.upperBound * 16))
-            }
+        Parallel.forEach(grid.rows * grid.columns, workers: workers) { _, item in
+            let (i, j) = item.quotientAndRemainder(dividingBy: grid.columns)
+            let rows = (i * rowTiles / grid.rows * 16)..<min(m, (i + 1) * rowTiles / grid.rows * 16)
+            let columns = (j * columnTiles / grid.columns * 16)..<min(n, (j + 1) * columnTiles / grid.columns * 16)
+            if !rows.isEmpty && !columns.isEmpty { body(rows, columns) }
         }
     }
 
