@@ -43,7 +43,7 @@ import Testing
     }
 
     @Test(arguments: [(50, 64, false), (77, 64, true), (13, 24, true), (33, 72, false), (1, 64, false),
-                      (5, 7, true), (17, 40, false), (70, 33, true)])
+                      (5, 7, true), (17, 40, false), (70, 33, true), (257, 64, false)])
     func attentionVariantsMatchTheReference(length: Int, headSize: Int, causal: Bool) {
         let stride = 3 * headSize + 5  // rows wider than q|k|v, as in the fused QKV buffer
         let outStride = headSize + 3
