@@ -197,10 +197,13 @@ def load_photos(args, fallback):
 def clipkit_options(binary, command):
     """The options `binary command --help` lists (so this script works with older builds)."""
     try:
-        out = subprocess.run([binary, command, "--help"], capture_output=True, text=True).stdout
+        run = subprocess.run([binary, command, "--help"], capture_output=True, text=True)
     except OSError:
         return set()
-    return set(re.findall(r"--[a-z][a-z-]*", out))
+    # An unknown subcommand prints the top-level help ("USAGE: clipkit <subcommand>").
+    if run.returncode != 0 or f"USAGE: {os.path.basename(binary)} {command}" not in run.stdout:
+        return set()
+    return set(re.findall(r"--[a-z][a-z-]*", run.stdout))
 
 
 def clipkit_precisions(args):
@@ -347,7 +350,7 @@ def main():
         r.update(clipkit_precisions(args))
         interleaved(args, sessions, pixels, r)
         del sessions
-    if args.clipkit and args.outlier_model and args.images and clipkit_options(args.clipkit, "check-precision"):
+    if args.clipkit and args.outlier_model and args.images and "--model" in clipkit_options(args.clipkit, "check-precision"):
         files = sorted(os.path.join(args.images, f) for f in os.listdir(args.images)
                        if not f.startswith("."))[: args.accuracy_images]
         for folder in [args.model, args.outlier_model]:
