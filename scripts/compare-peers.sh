@@ -2,7 +2,9 @@
 # Compares clipkit with Hugging Face transformers (torch) and ONNX Runtime on the same
 # random-weight ViT-B/32, in one invocation: image tower at batch 32, text tower on 1000 prompts,
 # end to end over 64 JPEGs (HF's zero-shot pipeline with the PIL processor vs clipkit's batch
-# pipeline), and clipkit's cold start. Prints images/s, prompts/s and the ratios of issue 6.
+# pipeline), and clipkit's cold start; ONNX Runtime dynamic int8 (speed, and its accuracy on the
+# model and on a copy with outlier LayerNorm dimensions), clipkit bf16/int8 when the build has
+# --precision. Prints the CPU and its flags, images/s, prompts/s and the ratios of issues 6 and 10.
 #
 #   scripts/compare-peers.sh                    # makes .build/peers-venv with pinned versions
 #   PEERS_VENV=/work/venv scripts/compare-peers.sh   # reuses a venv that has them
@@ -39,6 +41,8 @@ swift build -c release --product clipkit
 bin=$(swift build -c release --show-bin-path)
 bench=$bin/clipkit-bench
 "$bench" write-model --preset b32 --out "$MODEL_DIR"
+# The same weights with three LayerNorm dimensions per layer x50 (CLIP-like outliers).
+"$venv/bin/python" scripts/peers/make_outlier_model.py "$MODEL_DIR" "$MODEL_DIR-outliers"
 
 # End to end: 64 JPEGs of 500x375 cut from the example photos, unless IMAGES_DIR names a folder.
 if [[ -z "${IMAGES_DIR:-}" ]]; then
@@ -46,9 +50,12 @@ if [[ -z "${IMAGES_DIR:-}" ]]; then
     "$venv/bin/python" scripts/peers/make_images.py "$IMAGES_DIR"
 fi
 
-echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores," \
-     "$(grep -o -w -m1 avx2 /proc/cpuinfo || echo no-avx2); load: $(cut -d' ' -f1-3 /proc/loadavg)"
+flags=$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' |
+        grep -x -E 'avx2|fma|avx512f|avx512bw|avx512vl|avx512_vnni|avx512_bf16|amx_tile|amx_int8|amx_bf16' | xargs)
+echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores;" \
+     "flags: ${flags:-none of avx2/avx512}; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 # The same thread count for every runtime; OpenBLAS reads OPENBLAS_NUM_THREADS.
 OMP_NUM_THREADS=$THREADS OPENBLAS_NUM_THREADS=$THREADS \
     "$venv/bin/python" scripts/peers/compare_peers.py --model "$MODEL_DIR" --clipkit-bench "$bench" \
-    --threads "$THREADS" --seconds "$SECONDS_PER_RUN" --images "$IMAGES_DIR" --clipkit "$bin/clipkit"
+    --threads "$THREADS" --seconds "$SECONDS_PER_RUN" --images "$IMAGES_DIR" --clipkit "$bin/clipkit" \
+    --outlier-model "$MODEL_DIR-outliers"

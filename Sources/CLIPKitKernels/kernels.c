@@ -23,7 +23,7 @@
 
 #define INLINE static inline __attribute__((always_inline))
 
-int clipkit_kernels_version(void) { return 2; }
+int clipkit_kernels_version(void) { return 3; }
 
 // MARK: - exp
 
@@ -93,67 +93,103 @@ INLINE void add_bias_body(float *x, size_t rows, size_t columns, const float *bi
     }
 }
 
-// Keys are first transposed into `kt` [head_size, padded] so that each query's scores are a
-// sum of contiguous rows scaled by one query element (vectorised over keys, no horizontal
-// sums); the context row is then a sum of value rows scaled by the probabilities (vectorised
-// over the head's columns). Key columns are padded with zeros to a multiple of 8 so the score
-// loops run whole AVX vectors: with 50 keys (ViT-B/32) the unpadded loop left 18 keys to scalar
-// remainder code and ran at 1.5 flop per instruction (callgrind).
-#define PAD8(n) (((n) + 7) & ~(size_t)7)
+// Attention of one head over one sequence, register-blocked. Keys are first transposed into
+// `kt` [head_size, padded] (zero columns up to a multiple of 16), queries of a block of QB are
+// copied, pre-scaled, into `qs`. Scores: for each block of KB keys, QB×KB accumulators stay in
+// registers over the whole head dimension (one load of `kt` feeds QB multiply-adds). Context:
+// for each chunk of DC head columns, QB×DC accumulators stay in registers over the keys (one
+// load of a value row feeds QB multiply-adds). The first version kept the partial scores and
+// context rows in memory (a load and a store per multiply-add) and took 6.6 % of the ViT-B/32
+// tower's time for 1 % of its arithmetic (perf, docs/performance.md). KB and DC are the vector
+// width of the variant (8 for AVX2, 16 for AVX-512) and twice it.
+#define PAD16(n) (((n) + 15) & ~(size_t)15)
+#define QB 4
 
-INLINE void attention_head_body(const float *q, const float *k, const float *v, size_t stride,
-                                size_t length, size_t head_size, float scale, int causal,
-                                float *scratch, float *out, size_t out_stride) {
-    const size_t padded = PAD8(length);
-    float *kt = scratch;                             // [head_size, padded]
-    float *scores = scratch + head_size * padded;    // [4, padded]
-    for (size_t d = 0; d < head_size; d++) {
-        for (size_t j = 0; j < length; j++) kt[d * padded + j] = k[j * stride + d];
-        for (size_t j = length; j < padded; j++) kt[d * padded + j] = 0;
+#define ATTENTION_BODY(NAME, KB, DC)                                                               \
+    INLINE void NAME(const float *q, const float *k, const float *v, size_t stride, size_t length, \
+                     size_t head_size, float scale, int causal, float *scratch, float *out,       \
+                     size_t out_stride) {                                                          \
+        const size_t padded = PAD16(length);                                                       \
+        float *kt = scratch;                           /* [head_size, padded] */                   \
+        float *scores = kt + head_size * padded;       /* [QB, padded] */                          \
+        float *qs = scores + QB * padded;              /* [QB, head_size] */                       \
+        for (size_t d = 0; d < head_size; d++) {                                                   \
+            for (size_t j = 0; j < length; j++) kt[d * padded + j] = k[j * stride + d];            \
+            for (size_t j = length; j < padded; j++) kt[d * padded + j] = 0;                       \
+        }                                                                                          \
+        for (size_t i0 = 0; i0 < length; i0 += QB) {                                               \
+            const size_t block = length - i0 < QB ? length - i0 : QB;                              \
+            /* Rows past the end repeat the last query; their results are never written. */       \
+            for (size_t b = 0; b < QB; b++) {                                                      \
+                const float *qi = q + (i0 + (b < block ? b : block - 1)) * stride;                 \
+                for (size_t d = 0; d < head_size; d++) qs[b * head_size + d] = qi[d] * scale;      \
+            }                                                                                      \
+            /* Keys any query of the block may see, and the key count of the block's last row. */ \
+            const size_t seen_max = causal ? i0 + block : length;                                  \
+            const size_t span = (seen_max + KB - 1) / KB * KB;                                     \
+            for (size_t j0 = 0; j0 < span; j0 += KB) {                                             \
+                float acc[QB][KB];                                                                 \
+                for (size_t b = 0; b < QB; b++)                                                    \
+                    for (size_t j = 0; j < KB; j++) acc[b][j] = 0;                                 \
+                for (size_t d = 0; d < head_size; d++) {                                           \
+                    const float *kd = kt + d * padded + j0;                                        \
+                    for (size_t b = 0; b < QB; b++) {                                              \
+                        const float qd = qs[b * head_size + d];                                    \
+                        for (size_t j = 0; j < KB; j++) acc[b][j] += qd * kd[j];                   \
+                    }                                                                              \
+                }                                                                                  \
+                for (size_t b = 0; b < QB; b++)                                                    \
+                    for (size_t j = 0; j < KB; j++) scores[b * padded + j0 + j] = acc[b][j];       \
+            }                                                                                      \
+            for (size_t b = 0; b < block; b++) {                                                   \
+                float *s = scores + b * padded;                                                    \
+                const size_t seen = causal ? i0 + b + 1 : length;                                  \
+                float maximum = s[0];                                                              \
+                for (size_t j = 1; j < seen; j++) maximum = s[j] > maximum ? s[j] : maximum;       \
+                float sum = 0;                                                                     \
+                for (size_t j = 0; j < seen; j++) {                                                \
+                    const float e = fast_expf(s[j] - maximum);                                     \
+                    s[j] = e;                                                                      \
+                    sum += e;                                                                      \
+                }                                                                                  \
+                const float inverse = 1.0f / sum;                                                  \
+                for (size_t j = 0; j < seen; j++) s[j] *= inverse;                                 \
+                /* Masked keys weigh nothing in the context sum below. */                          \
+                for (size_t j = seen; j < seen_max; j++) s[j] = 0;                                 \
+            }                                                                                      \
+            for (size_t b = block; b < QB; b++)                                                    \
+                for (size_t j = 0; j < seen_max; j++) scores[b * padded + j] = 0;                  \
+            size_t d0 = 0;                                                                         \
+            for (; d0 + DC <= head_size; d0 += DC) {                                               \
+                float acc[QB][DC];                                                                 \
+                for (size_t b = 0; b < QB; b++)                                                    \
+                    for (size_t d = 0; d < DC; d++) acc[b][d] = 0;                                 \
+                for (size_t j = 0; j < seen_max; j++) {                                            \
+                    const float *vj = v + j * stride + d0;                                         \
+                    for (size_t b = 0; b < QB; b++) {                                              \
+                        const float p = scores[b * padded + j];                                    \
+                        for (size_t d = 0; d < DC; d++) acc[b][d] += p * vj[d];                    \
+                    }                                                                              \
+                }                                                                                  \
+                for (size_t b = 0; b < block; b++)                                                 \
+                    for (size_t d = 0; d < DC; d++) out[(i0 + b) * out_stride + d0 + d] = acc[b][d]; \
+            }                                                                                      \
+            for (; d0 < head_size; d0++) {                                                         \
+                for (size_t b = 0; b < block; b++) {                                               \
+                    float sum = 0;                                                                 \
+                    for (size_t j = 0; j < seen_max; j++)                                          \
+                        sum += scores[b * padded + j] * v[j * stride + d0];                        \
+                    out[(i0 + b) * out_stride + d0] = sum;                                         \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
     }
 
-    for (size_t i0 = 0; i0 < length; i0 += 4) {
-        const size_t block = length - i0 < 4 ? length - i0 : 4;
-        // Keys any query of the block may see, rounded up to whole vectors.
-        const size_t span = causal ? PAD8(i0 + block) : padded;
-        for (size_t b = 0; b < block; b++) {
-            float *s = scores + b * padded;
-            const float *qi = q + (i0 + b) * stride;
-            for (size_t j = 0; j < span; j++) s[j] = 0;
-            for (size_t d = 0; d < head_size; d++) {
-                const float qd = qi[d] * scale;
-                const float *kd = kt + d * padded;
-#pragma clang loop vectorize_width(8) interleave_count(1)
-                for (size_t j = 0; j < span; j++) s[j] += qd * kd[j];
-            }
-            const size_t seen = causal ? i0 + b + 1 : length;
-            float maximum = s[0];
-            for (size_t j = 1; j < seen; j++) maximum = s[j] > maximum ? s[j] : maximum;
-            float sum = 0;
-            for (size_t j = 0; j < seen; j++) {
-                const float e = fast_expf(s[j] - maximum);
-                s[j] = e;
-                sum += e;
-            }
-            const float inverse = 1.0f / sum;
-            for (size_t j = 0; j < seen; j++) s[j] *= inverse;
-        }
-        for (size_t b = 0; b < block; b++) {
-            float *o = out + (i0 + b) * out_stride;
-            const float *s = scores + b * padded;
-            const size_t seen = causal ? i0 + b + 1 : length;
-            for (size_t d = 0; d < head_size; d++) o[d] = 0;
-            for (size_t j = 0; j < seen; j++) {
-                const float p = s[j];
-                const float *vj = v + j * stride;
-                for (size_t d = 0; d < head_size; d++) o[d] += p * vj[d];
-            }
-        }
-    }
-}
+ATTENTION_BODY(attention_head_body, 8, 16)
+ATTENTION_BODY(attention_head_body_wide, 16, 32)
 
 size_t clipkit_attention_scratch_count(size_t length, size_t head_size) {
-    return (head_size + 4) * PAD8(length);
+    return (head_size + QB) * PAD16(length) + QB * head_size;
 }
 
 // MARK: - dispatch
@@ -188,8 +224,72 @@ DISPATCH(bias_quick_gelu, (float *x, size_t rows, size_t columns, const float *b
          (x, rows, columns, bias))
 DISPATCH(add_bias, (float *x, size_t rows, size_t columns, const float *bias),
          (x, rows, columns, bias))
-DISPATCH(attention_head,
-         (const float *q, const float *k, const float *v, size_t stride, size_t length,
-          size_t head_size, float scale, int causal, float *scratch, float *out,
-          size_t out_stride),
-         (q, k, v, stride, length, head_size, scale, causal, scratch, out, out_stride))
+// Attention has three variants: the baseline, AVX2+FMA (8-key blocks), and AVX-512 (16-key
+// blocks, 512-bit vectors), picked at run time; tests run each one the CPU supports through
+// clipkit_attention_head_variant.
+#if defined(__x86_64__)
+#define AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")))
+static int has_avx512(void) {
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = has_avx2() && __builtin_cpu_supports("avx512f") &&
+                 __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") &&
+                 __builtin_cpu_supports("avx512dq");
+    }
+    return cached;
+}
+#define ATTENTION_PARAMS                                                                     \
+    (const float *q, const float *k, const float *v, size_t stride, size_t length,          \
+     size_t head_size, float scale, int causal, float *scratch, float *out, size_t out_stride)
+#define ATTENTION_ARGS (q, k, v, stride, length, head_size, scale, causal, scratch, out, out_stride)
+static void attention_head_base ATTENTION_PARAMS { attention_head_body ATTENTION_ARGS; }
+AVX2 static void attention_head_avx2 ATTENTION_PARAMS { attention_head_body ATTENTION_ARGS; }
+AVX512 static void attention_head_avx512 ATTENTION_PARAMS { attention_head_body_wide ATTENTION_ARGS; }
+
+int clipkit_kernel_variant_supported(int variant) {
+    switch (variant) {
+    case CLIPKIT_VARIANT_BASELINE: return 1;
+    case CLIPKIT_VARIANT_AVX2: return has_avx2();
+    case CLIPKIT_VARIANT_AVX512: return has_avx512();
+    default: return 0;
+    }
+}
+
+int clipkit_attention_variant(void) {
+    return has_avx512() ? CLIPKIT_VARIANT_AVX512 : has_avx2() ? CLIPKIT_VARIANT_AVX2 : CLIPKIT_VARIANT_BASELINE;
+}
+
+int clipkit_attention_head_variant(int variant, const float *q, const float *k, const float *v,
+                                   size_t stride, size_t length, size_t head_size, float scale,
+                                   int causal, float *scratch, float *out, size_t out_stride) {
+    if (!clipkit_kernel_variant_supported(variant)) return 0;
+    switch (variant) {
+    case CLIPKIT_VARIANT_AVX512: attention_head_avx512 ATTENTION_ARGS; break;
+    case CLIPKIT_VARIANT_AVX2: attention_head_avx2 ATTENTION_ARGS; break;
+    default: attention_head_base ATTENTION_ARGS; break;
+    }
+    return 1;
+}
+
+void clipkit_attention_head ATTENTION_PARAMS {
+    if (has_avx512()) attention_head_avx512 ATTENTION_ARGS;
+    else if (has_avx2()) attention_head_avx2 ATTENTION_ARGS;
+    else attention_head_base ATTENTION_ARGS;
+}
+#else
+int clipkit_kernel_variant_supported(int variant) { return variant == CLIPKIT_VARIANT_BASELINE; }
+int clipkit_attention_variant(void) { return CLIPKIT_VARIANT_BASELINE; }
+int clipkit_attention_head_variant(int variant, const float *q, const float *k, const float *v,
+                                   size_t stride, size_t length, size_t head_size, float scale,
+                                   int causal, float *scratch, float *out, size_t out_stride) {
+    if (variant != CLIPKIT_VARIANT_BASELINE) return 0;
+    attention_head_body(q, k, v, stride, length, head_size, scale, causal, scratch, out, out_stride);
+    return 1;
+}
+void clipkit_attention_head(const float *q, const float *k, const float *v, size_t stride,
+                            size_t length, size_t head_size, float scale, int causal,
+                            float *scratch, float *out, size_t out_stride) {
+    attention_head_body(q, k, v, stride, length, head_size, scale, causal, scratch, out, out_stride);
+}
+#endif

@@ -27,6 +27,7 @@ struct EndToEndCommand: AsyncParsableCommand {
     static let labels = ["bird", "cat", "dog", "hen", "hippo", "room", "tractor", "ostrich", "ox"]
 
     func run() async throws {
+        print(Measurement.machineDescription())
         if let threads { MatrixMultiplication.threadCount = threads }
         let folder = URL(fileURLWithPath: images, isDirectory: true)
         let files = try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)

@@ -35,6 +35,12 @@ struct ModelBenchCommand: ParsableCommand {
     @Option(help: "BLAS threads (default: OpenBLAS's own choice).")
     var threads: Int?
 
+    @Option(help: "Who threads the matrix products: own (clipkit's workers) or library (OpenBLAS).")
+    var threading: String = "own"
+
+    @Flag(help: "Time the image tower with both threadings, alternating, and print the ratio.")
+    var compareThreading = false
+
 
     @Flag(help: "Skip the sgemm peak measurement.")
     var skipPeak = false
@@ -61,7 +67,12 @@ struct ModelBenchCommand: ParsableCommand {
 
     func run() throws {
         if let threads { MatrixMultiplication.threadCount = threads }
-        print("BLAS threads: \(MatrixMultiplication.threadCount)")
+        guard let mode = MatrixMultiplication.Threading(rawValue: threading) else {
+            throw ValidationError("--threading must be own or library")
+        }
+        MatrixMultiplication.threading = mode
+        print(Measurement.machineDescription())
+        print("BLAS threads: \(MatrixMultiplication.threadCount), threading: \(MatrixMultiplication.threading.rawValue)")
         var peak = 0.0
         if !skipPeak {
             // The MLP's first product at batch 32 of ViT-B/32, and a large square product.
@@ -121,6 +132,9 @@ struct ModelBenchCommand: ParsableCommand {
             print(String(format: "[%@] image tower batch %2d: %7.2f images/s (median %.2f, %d runs), %.1f GFLOPS%@",
                          name, batch, rate, Double(batch) / t.median, t.runs, gflops, share))
         }
+        if compareThreading {
+            try compareThreadings(clip, batch: batchSizes.last ?? 32, flops: imageFLOPs)
+        }
         if labels > 0 {
             let ids = RandomModel.promptTokenIDs(count: labels)
             let t = try Measurement.time(seconds: seconds, minimumRuns: minRuns) { _ = try clip.textEmbeddings(tokenIDs: ids) }
@@ -130,6 +144,33 @@ struct ModelBenchCommand: ParsableCommand {
         }
         print("[\(name)] peak RSS so far: \(Measurement.megabytes(Measurement.peakResidentBytes())) (weights \(Measurement.megabytes(Self.weightBytes(clip.configuration))))")
         return rates
+    }
+
+    /// Image tower at `batch` with each threading in turn, four rounds (own, library, own,
+    /// library, ...), best and median of each: a ratio taken in one process on a noisy machine.
+    func compareThreadings(_ clip: CLIPModel, batch: Int, flops: Double) throws {
+        let pixels = RandomModel.pixels(count: batch, size: clip.configuration.vision.imageSize)
+        let modes = MatrixMultiplication.Threading.allCases
+        var runs: [MatrixMultiplication.Threading: [Double]] = [:]
+        let saved = MatrixMultiplication.threading
+        defer { MatrixMultiplication.threading = saved }
+        for _ in 0..<4 {
+            for mode in modes {
+                MatrixMultiplication.threading = mode
+                let t = try Measurement.time(seconds: seconds / 4, minimumRuns: 1) { _ = try clip.imageEmbeddings(pixels: pixels) }
+                runs[mode, default: []].append(t.best)
+            }
+        }
+        for mode in modes {
+            let times = (runs[mode] ?? []).sorted()
+            guard let best = times.first else { continue }
+            print(String(format: "threading %@: image tower batch %d: %.2f images/s best (median of rounds %.2f), %.1f GFLOPS",
+                         mode.rawValue, batch, Double(batch) / best, Double(batch) / times[times.count / 2],
+                         flops * Double(batch) / best / 1e9))
+        }
+        if let own = runs[.own]?.min(), let library = runs[.library]?.min() {
+            print(String(format: "threading own / library: %.3fx (best of 4 alternating rounds)", library / own))
+        }
     }
 
     /// Floating-point operations of one image through the vision tower and projection.

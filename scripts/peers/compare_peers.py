@@ -8,7 +8,12 @@ Measures, in this one process (peers) and a child process (clipkit), one after t
     fp32 on the exported vision tower + projection, clipkit's `clipkit-bench model`;
   * text tower, 1000 prompts (the token ids of DIR/bench-prompts.json, padded with 49407 for HF
     as its tokenizer does): HF `get_text_features` vs clipkit;
-  * cold start (process start to first result, one image): clipkit-bench first-result.
+  * cold start (process start to first result, one image): clipkit-bench first-result;
+  * ONNX Runtime dynamic int8 (`quantize_dynamic`, QInt8 weights, per-tensor: ORT's default) of
+    the same exported tower: speed, and its accuracy as the min cosine vs ORT fp32 over the first
+    --accuracy-images photos of --images, also on --outlier-model (same weights with outlier
+    LayerNorm dimensions); clipkit bf16/int8 and `clipkit check-precision` when the binaries
+    have them (detected from --help, so this works with builds before and after).
 Every figure is the best of repeated runs after a warm-up; the medians are printed too.
 """
 import argparse
@@ -60,32 +65,162 @@ def hf_peers(args, pixels, ids):
     return model, results, reference
 
 
-def ort_peer(args, model, pixels, reference):
+class _ImageTower(torch.nn.Module):
+    def __init__(self, clip):
+        super().__init__()
+        self.clip = clip
+
+    def forward(self, pixel_values):
+        return self.clip.get_image_features(pixel_values=pixel_values).pooler_output
+
+
+def export_image_tower(model, pixels, path):
+    """The vision tower + projection as ONNX (dynamo exporter), batch dimension dynamic."""
+    batch = torch.export.Dim("batch", min=1, max=1024)
+    torch.onnx.export(_ImageTower(model).eval(), (torch.from_numpy(pixels[:2]),), path,
+                      input_names=["pixel_values"], output_names=["image_embeds"],
+                      dynamic_shapes={"pixel_values": {0: batch}}, dynamo=True)
+
+
+def quantize_int8(fp32_path, int8_path):
+    """ORT's dynamic int8: weights QInt8 (symmetric, per tensor: per_channel off, ORT's
+    default), activations quantized per tensor at run time (DynamicQuantizeLinear)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(fp32_path, int8_path, weight_type=QuantType.QInt8, per_channel=False)
+
+
+def ort_session(path, threads):
     import onnxruntime as ort
 
-    class ImageTower(torch.nn.Module):
-        def __init__(self, clip):
-            super().__init__()
-            self.clip = clip
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
 
-        def forward(self, pixel_values):
-            return self.clip.get_image_features(pixel_values=pixel_values).pooler_output
 
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "vision.onnx")
-        batch = torch.export.Dim("batch", min=1, max=1024)
-        torch.onnx.export(ImageTower(model).eval(), (torch.from_numpy(pixels[:2]),), path,
-                          input_names=["pixel_values"], output_names=["image_embeds"],
-                          dynamic_shapes={"pixel_values": {0: batch}}, dynamo=True)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = args.threads
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
-        check = session.run(None, {"pixel_values": pixels[:2]})[0]
-        error = float(np.abs(check - reference).max())
-        best, median = timed(lambda: session.run(None, {"pixel_values": pixels}), args.seconds)
-    return {"ort_image": (len(pixels) / best, len(pixels) / median)}, error
+def min_cosine(a, b):
+    a = a / np.linalg.norm(a, axis=1, keepdims=True)
+    b = b / np.linalg.norm(b, axis=1, keepdims=True)
+    return float((a * b).sum(axis=1).min())
+
+
+def embed_in_batches(session, pixels, batch=8):
+    return np.concatenate([session.run(None, {"pixel_values": pixels[i:i + batch]})[0]
+                           for i in range(0, len(pixels), batch)])
+
+
+def ort_peer(args, model, pixels, reference, photos, tmp):
+    """ONNX Runtime fp32 and dynamic int8 on the same exported tower: speed at --batch, and
+    int8's accuracy as the min cosine of its embeddings vs fp32's over the photos."""
+    fp32_path = os.path.join(tmp, "vision.onnx")
+    int8_path = os.path.join(tmp, "vision-int8.onnx")
+    export_image_tower(model, pixels, fp32_path)
+    session = ort_session(fp32_path, args.threads)
+    check = session.run(None, {"pixel_values": pixels[:2]})[0]
+    error = float(np.abs(check - reference).max())
+    best, median = timed(lambda: session.run(None, {"pixel_values": pixels}), args.seconds)
+    results = {"ort_image": (len(pixels) / best, len(pixels) / median), "ort_error": error}
+
+    quantize_int8(fp32_path, int8_path)
+    int8 = ort_session(int8_path, args.threads)
+    best, median = timed(lambda: int8.run(None, {"pixel_values": pixels}), args.seconds)
+    results["ort_int8_image"] = (len(pixels) / best, len(pixels) / median)
+    results["ort_int8_cosine"] = min_cosine(embed_in_batches(int8, photos), embed_in_batches(session, photos))
+    return results, {"ort_image": session, "ort_int8_image": int8}
+
+
+def clipkit_image_rate(args, precision=None, threading=None):
+    """clipkit's image tower at --batch, best and median images/s of one short run."""
+    command = [args.clipkit_bench, "model", "--model", args.model, "--batches", str(args.batch),
+               "--labels", "0", "--skip-peak", "--seconds", str(args.seconds / 2)]
+    if precision:
+        command += ["--precision", precision]
+    if threading:
+        command += ["--threading", threading]
+    out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    image = re.search(r"image tower batch\s+\d+:\s+([\d.]+) images/s \(median ([\d.]+)", out)
+    return float(image.group(1)), float(image.group(2))
+
+
+def interleaved(args, sessions, pixels, results):
+    """--rounds more rounds of every image-tower measurement, alternating the runtimes (ORT
+    fp32, ORT int8, clipkit fp32, clipkit bf16/int8 when built with them), so that on a shared
+    machine each gets the same chance of a quiet moment; keeps the best of every round."""
+    precisions = ["bf16", "int8"] if "--precision" in clipkit_options(args.clipkit_bench, "model") else []
+    for n in range(args.rounds):
+        measured = []
+        for key, session in sessions.items():
+            best, median = timed(lambda: session.run(None, {"pixel_values": pixels}), args.seconds / 2, min_runs=2)
+            measured.append((key, (len(pixels) / best, len(pixels) / median)))
+        measured.append(("clipkit_image", clipkit_image_rate(args)))
+        if "--threading" in clipkit_options(args.clipkit_bench, "model"):
+            # The same fp32 tower with OpenBLAS threading its products (clipkit before issue 10).
+            measured.append(("clipkit_library_image", clipkit_image_rate(args, threading="library")))
+        for precision in precisions:
+            measured.append((f"clipkit_{precision}_image", clipkit_image_rate(args, precision)))
+        for key, rate in measured:
+            if key not in results or rate[0] > results[key][0]:
+                results[key] = rate
+        print(f"round {n + 1}/{args.rounds}: " + ", ".join(f"{k} {v[0]:.2f}" for k, v in measured))
+
+
+def ort_int8_accuracy(model_dir, pixels, photos, threads, tmp):
+    """Min cosine of ORT dynamic int8 vs ORT fp32 over the photos, on another model folder."""
+    from transformers import CLIPModel
+
+    model = CLIPModel.from_pretrained(model_dir, dtype=torch.float32).eval()
+    fp32_path = os.path.join(tmp, "outlier.onnx")
+    int8_path = os.path.join(tmp, "outlier-int8.onnx")
+    export_image_tower(model, pixels, fp32_path)
+    del model
+    quantize_int8(fp32_path, int8_path)
+    return min_cosine(embed_in_batches(ort_session(int8_path, threads), photos),
+                      embed_in_batches(ort_session(fp32_path, threads), photos))
+
+
+def load_photos(args, fallback):
+    """Pixel values of the first --accuracy-images files of --images through HF's PIL
+    processor (the reference preprocessing); the random pixels when there is no folder."""
+    if not args.images:
+        return fallback
+    from PIL import Image
+    from transformers import CLIPImageProcessorPil
+
+    processor = CLIPImageProcessorPil.from_pretrained(args.model)
+    files = sorted(f for f in os.listdir(args.images) if not f.startswith("."))[: args.accuracy_images]
+    images = [Image.open(os.path.join(args.images, f)).convert("RGB") for f in files]
+    return np.asarray(processor(images=images, return_tensors="np")["pixel_values"], dtype=np.float32)
+
+
+def clipkit_options(binary, command):
+    """The options `binary command --help` lists (so this script works with older builds)."""
+    try:
+        run = subprocess.run([binary, command, "--help"], capture_output=True, text=True)
+    except OSError:
+        return set()
+    # An unknown subcommand prints the top-level help ("USAGE: clipkit <subcommand>").
+    if run.returncode != 0 or f"USAGE: {os.path.basename(binary)} {command}" not in run.stdout:
+        return set()
+    return set(re.findall(r"--[a-z][a-z-]*", run.stdout))
+
+
+def clipkit_precisions(args):
+    """clipkit's image tower at --batch in bf16 and int8, when this clipkit-bench has
+    `model --precision`."""
+    results = {}
+    if "--precision" not in clipkit_options(args.clipkit_bench, "model"):
+        print("clipkit-bench model has no --precision: bf16/int8 skipped")
+        return results
+    for precision in ["bf16", "int8"]:
+        command = [args.clipkit_bench, "model", "--model", args.model, "--batches", str(args.batch),
+                   "--labels", "0", "--skip-peak", "--seconds", str(args.seconds), "--precision", precision]
+        out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+        print(out.rstrip())
+        image = re.search(r"image tower batch\s+\d+:\s+([\d.]+) images/s \(median ([\d.]+)", out)
+        results[f"clipkit_{precision}_image"] = (float(image.group(1)), float(image.group(2)))
+    return results
 
 
 def clipkit(args):
@@ -140,6 +275,13 @@ def end_to_end(args):
     print(out.rstrip())
     m = re.search(r"end to end: ([\d.]+) images/s \(median ([\d.]+)", out)
     results["clipkit_e2e"] = (float(m.group(1)), float(m.group(2)))
+    if "--precision" in clipkit_options(args.clipkit_bench, "end-to-end"):
+        out = subprocess.run([args.clipkit_bench, "end-to-end", "--model", args.model, "--images", args.images,
+                              "--batch-size", str(args.batch), "--seconds", str(args.seconds),
+                              "--precision", "int8"], check=True, capture_output=True, text=True).stdout
+        print("int8: " + out.rstrip())
+        m = re.search(r"end to end: ([\d.]+) images/s \(median ([\d.]+)", out)
+        results["clipkit_int8_e2e"] = (float(m.group(1)), float(m.group(2)))
     # Cold start of the real command: process start to the printed result, one image.
     if args.clipkit:
         starts = []
@@ -152,6 +294,25 @@ def end_to_end(args):
     return results
 
 
+FLAGS = ["avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16",
+         "amx_tile", "amx_int8", "amx_bf16"]
+
+
+def machine():
+    """CPU model, cores and the SIMD flags that decide which kernels every runtime picks."""
+    model, flags = "unknown CPU", set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name") and model == "unknown CPU":
+                    model = line.split(":", 1)[1].strip()
+                elif line.startswith("flags") and not flags:
+                    flags = set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return f"{model}, {os.cpu_count()} cores; flags: {' '.join(f for f in FLAGS if f in flags)}"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True, help="model folder (clipkit-bench write-model)")
@@ -162,6 +323,11 @@ def main():
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--images", help="folder of JPEGs for the end-to-end comparison")
     parser.add_argument("--clipkit", help="path of the clipkit binary (cold start of `clipkit classify`)")
+    parser.add_argument("--outlier-model", help="the same model with outlier LayerNorm dimensions "
+                        "(scripts/peers/make_outlier_model.py): ORT int8 accuracy on it")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="extra alternating rounds of the image-tower runs (best of all is kept)")
+    parser.add_argument("--accuracy-images", type=int, default=32, help="photos for the int8 accuracy figures")
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -170,27 +336,58 @@ def main():
     with open(os.path.join(args.model, "bench-prompts.json")) as f:
         ids = json.load(f)["token_ids"][: args.labels]
 
+    photos = load_photos(args, pixels)
     r = {}
     model, hf, reference = hf_peers(args, pixels, ids)
     r.update(hf)
-    ort_results, ort_error = ort_peer(args, model, pixels, reference)
-    r.update(ort_results)
-    del model
-    r.update(clipkit(args))
+    with tempfile.TemporaryDirectory() as tmp:
+        ort_results, sessions = ort_peer(args, model, pixels, reference, photos, tmp)
+        r.update(ort_results)
+        del model
+        if args.outlier_model:
+            r["ort_int8_outlier_cosine"] = ort_int8_accuracy(args.outlier_model, pixels, photos, args.threads, tmp)
+        r.update(clipkit(args))
+        r.update(clipkit_precisions(args))
+        interleaved(args, sessions, pixels, r)
+        del sessions
+    if args.clipkit and args.outlier_model and args.images and "--model" in clipkit_options(args.clipkit, "check-precision"):
+        files = sorted(os.path.join(args.images, f) for f in os.listdir(args.images)
+                       if not f.startswith("."))[: args.accuracy_images]
+        for folder in [args.model, args.outlier_model]:
+            out = subprocess.run([args.clipkit, "check-precision", "--model", folder, *files],
+                                 capture_output=True, text=True)
+            print(f"clipkit check-precision on {folder}:\n{(out.stdout + out.stderr).rstrip()}")
 
     if args.images:
         r.update(end_to_end(args))
 
     print()
     print(f"== peers on the same model, batch {args.batch}, {args.threads} threads (best of runs; median) ==")
+    print(f"(image towers: best over the first runs and {args.rounds} alternating rounds; median of the best round)")
+    print(f"CPU: {machine()}")
     for key, label in [("hf_image", "HF transformers image tower"), ("ort_image", "ONNX Runtime fp32 image tower"),
-                       ("clipkit_image", "clipkit image tower")]:
-        print(f"{label:34s} {r[key][0]:8.2f} images/s  (median {r[key][1]:.2f})")
-    print(f"ORT vs HF max |diff| of image embeddings: {ort_error:.2e}")
+                       ("ort_int8_image", "ONNX Runtime int8 image tower"),
+                       ("clipkit_image", "clipkit image tower"),
+                       ("clipkit_library_image", "clipkit, OpenBLAS threading"), ("clipkit_bf16_image", "clipkit bf16 image tower"),
+                       ("clipkit_int8_image", "clipkit int8 image tower")]:
+        if key in r:
+            print(f"{label:34s} {r[key][0]:8.2f} images/s  (median {r[key][1]:.2f})")
+    print(f"ORT vs HF max |diff| of image embeddings: {r['ort_error']:.2e}")
+    print(f"ORT int8 vs ORT fp32, min cosine over {len(photos)} images: {r['ort_int8_cosine']:.5f}")
+    if "ort_int8_outlier_cosine" in r:
+        print(f"ORT int8 vs ORT fp32 on the outlier model, min cosine over {len(photos)} images: "
+              f"{r['ort_int8_outlier_cosine']:.5f}")
     if "clipkit_sgemm_share" in r:
         print(f"clipkit image tower share of the in-process sgemm peak: {r['clipkit_sgemm_share']}% (target >= 85%)")
     print(f"ratio clipkit / HF  image tower: {r['clipkit_image'][0] / r['hf_image'][0]:.2f}x")
     print(f"ratio clipkit / ORT image tower: {r['clipkit_image'][0] / r['ort_image'][0]:.2f}x (target >= 1.0)")
+    if "clipkit_library_image" in r:
+        print(f"ratio clipkit own / OpenBLAS threading: {r['clipkit_image'][0] / r['clipkit_library_image'][0]:.2f}x")
+    print(f"ratio ORT int8 / ORT fp32 image tower: {r['ort_int8_image'][0] / r['ort_image'][0]:.2f}x")
+    if "clipkit_bf16_image" in r:
+        print(f"ratio clipkit bf16 / clipkit fp32 image tower: {r['clipkit_bf16_image'][0] / r['clipkit_image'][0]:.2f}x (target >= 1.5 with AVX512-BF16)")
+    if "clipkit_int8_image" in r:
+        print(f"ratio clipkit int8 / ORT int8 image tower: {r['clipkit_int8_image'][0] / r['ort_int8_image'][0]:.2f}x")
     if "clipkit_text" in r:
         print(f"HF text tower, {len(ids)} prompts:  {r['hf_text'][0]:8.1f} prompts/s (median {r['hf_text'][1]:.1f})")
         print(f"clipkit text tower, {len(ids)} prompts: {r['clipkit_text'][0]:8.1f} prompts/s (median {r['clipkit_text'][1]:.1f})")
@@ -200,6 +397,9 @@ def main():
         print(f"HF pipeline end to end, {r['e2e_count']} JPEGs:    {r['hf_e2e'][0]:8.2f} images/s (median {r['hf_e2e'][1]:.2f})")
         print(f"clipkit end to end, {r['e2e_count']} JPEGs:        {r['clipkit_e2e'][0]:8.2f} images/s (median {r['clipkit_e2e'][1]:.2f})")
         print(f"ratio clipkit / HF  end to end: {r['clipkit_e2e'][0] / r['hf_e2e'][0]:.2f}x (target >= 1.3)")
+    if "clipkit_int8_e2e" in r:
+        print(f"clipkit int8 end to end, {r['e2e_count']} JPEGs:   {r['clipkit_int8_e2e'][0]:8.2f} images/s (median {r['clipkit_int8_e2e'][1]:.2f})")
+        print(f"ratio clipkit int8 end to end / ORT int8 image tower: {r['clipkit_int8_e2e'][0] / r['ort_int8_image'][0]:.2f}x (target >= 1.1)")
     if "clipkit_cli_cold_start" in r:
         print(f"clipkit classify cold start (1 JPEG, best of 3): {r['clipkit_cli_cold_start']:.3f} s")
 

@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 #if canImport(Accelerate)
 import Accelerate
 #else
@@ -8,44 +9,87 @@ import COpenBLAS
 /// Matrix products on the platform BLAS (OpenBLAS on Linux, Accelerate on Apple platforms).
 /// All matrices are row-major with explicit leading dimensions, so callers can address a
 /// column block of a wider matrix (one head of a fused QKV buffer, say) without copying.
+///
+/// Threading: by default clipkit splits each large product into row (or column) blocks itself
+/// and runs them on ``Parallel``'s workers, each a single-threaded BLAS call, instead of letting
+/// OpenBLAS thread it. On the Zen 4 profile (docs/performance.md) OpenBLAS's idle worker spun in
+/// `sched_yield` between products, competing with the kernels that run between them, and every
+/// product paid OpenBLAS's thread hand-off; one pool for everything removes both.
+/// ``MatrixMultiplication/Threading/library`` restores OpenBLAS's own threading.
 enum BLAS {
     /// `c[m, n] = alpha · a[m, k] · b[n, k]ᵀ + beta · c`.
-    @inline(__always)
     static func gemmTransposedB(
         m: Int, n: Int, k: Int, alpha: Float = 1,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k),
-                    alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        split(m: m, n: n, k: k) { rows, columns in
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows.count), Int32(columns.count),
+                        Int32(k), alpha, a + rows.lowerBound * lda, Int32(lda),
+                        b + columns.lowerBound * ldb, Int32(ldb), beta,
+                        c + rows.lowerBound * ldc + columns.lowerBound, Int32(ldc))
+        }
     }
 
     /// `c[m, n] = alpha · a[m, k] · b[k, n] + beta · c`.
-    @inline(__always)
     static func gemm(
         m: Int, n: Int, k: Int, alpha: Float = 1,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
-                    alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        split(m: m, n: n, k: k) { rows, columns in
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows.count), Int32(columns.count),
+                        Int32(k), alpha, a + rows.lowerBound * lda, Int32(lda),
+                        b + columns.lowerBound, Int32(ldb), beta,
+                        c + rows.lowerBound * ldc + columns.lowerBound, Int32(ldc))
+        }
     }
 
-    /// Threads the BLAS library may use for one product (OpenBLAS only; a no-op elsewhere).
-    static var threadCount: Int {
-        get {
-            #if canImport(Accelerate)
-            return 1
-            #else
-            return Int(openblas_get_num_threads())
-            #endif
+    /// Products smaller than this many multiply-adds run as one call on the calling thread:
+    /// below it the hand-off costs more than the second core gains.
+    static let splitThreshold = 1 << 21
+
+    /// Calls `body(rows, columns)` on disjoint blocks covering the `m × n` result: one block
+    /// with library threading or small products; otherwise a grid of one block per worker, cut
+    /// at multiples of 16. Each single-threaded call packs its whole slice of both operands, so
+    /// every row block repacks `b`'s `n × k` slice and every column block `a`'s `m × k`: the grid
+    /// (`rows × columns = workers`) is the one that repacks least, `rows · n + columns · m`.
+    /// With two workers that is a split along the longer side.
+    private static func split(m: Int, n: Int, k: Int, _ body: (Range<Int>, Range<Int>) -> Void) {
+        let workers = settings.ownThreads ? Parallel.workerCount : 1
+        let rowTiles = (m + 15) / 16, columnTiles = (n + 15) / 16
+        var grid: (rows: Int, columns: Int)?
+        if workers > 1, m * n * k >= splitThreshold {
+            var least = Int.max
+            for rows in 1...workers where workers % rows == 0 {
+                let columns = workers / rows
+                guard rows <= rowTiles, columns <= columnTiles else { continue }
+                let cost = rows * n + columns * m
+                if cost < least { (grid, least) = ((rows, columns), cost) }
+            }
         }
-        set {
-            #if !canImport(Accelerate)
-            openblas_set_num_threads(Int32(max(1, newValue)))
-            #endif
+        guard let grid else {
+            if m > 0 && n > 0 { body(0..<m, 0..<n) }
+            return
+        }
+        Parallel.forEach(grid.rows * grid.columns, workers: workers) { _, item in
+            let (i, j) = item.quotientAndRemainder(dividingBy: grid.columns)
+            let rows = (i * rowTiles / grid.rows * 16)..<min(m, (i + 1) * rowTiles / grid.rows * 16)
+            let columns = (j * columnTiles / grid.columns * 16)..<min(n, (j + 1) * columnTiles / grid.columns * 16)
+            if !rows.isEmpty && !columns.isEmpty { body(rows, columns) }
         }
     }
+
+    /// Threads one product may use: clipkit's own workers, or OpenBLAS's threads with
+    /// ``MatrixMultiplication/Threading/library``. Starts from OpenBLAS's own choice (which
+    /// honours `OPENBLAS_NUM_THREADS`).
+    static var threadCount: Int {
+        get { settings.threads }
+        set { settings.update(threads: max(1, newValue), ownThreads: settings.ownThreads) }
+    }
+
+    /// Process-wide threading settings, applied to OpenBLAS on every change.
+    static let settings = ThreadingSettings()
 }
 
 /// The BLAS settings and a throughput probe, for tools and benchmarks.
@@ -54,6 +98,34 @@ public enum MatrixMultiplication {
     public static var threadCount: Int {
         get { BLAS.threadCount }
         set { BLAS.threadCount = newValue }
+    }
+
+    /// Who threads a large matrix product.
+    public enum Threading: String, Sendable, CaseIterable {
+        /// clipkit splits it over its own workers, each block one single-threaded BLAS call
+        /// (the default: one thread pool for the products and the kernels between them).
+        case own
+        /// The BLAS library threads it (OpenBLAS's thread server).
+        case library
+    }
+
+    /// Who threads the large products, process-wide.
+    public static var threading: Threading {
+        get { BLAS.settings.ownThreads ? .own : .library }
+        set { BLAS.settings.update(threads: BLAS.threadCount, ownThreads: newValue == .own) }
+    }
+
+    /// The BLAS library and, for OpenBLAS, the kernel family it picked for this CPU at run
+    /// time and its build configuration, e.g. `OpenBLAS Cooperlake (OpenBLAS 0.3.21 DYNAMIC_ARCH
+    /// NO_AFFINITY Haswell MAX_THREADS=64)`.
+    public static var backendDescription: String {
+        #if canImport(Accelerate)
+        return "Accelerate"
+        #else
+        let core = openblas_get_corename().map { String(cString: $0) } ?? "unknown core"
+        let config = openblas_get_config().map { String(cString: $0) } ?? ""
+        return "OpenBLAS \(core) (\(config))"
+        #endif
     }
 
     /// Single-precision throughput in GFLOP/s of `c[m, n] = a[m, k] · b[n, k]ᵀ` (the layout of

@@ -36,4 +36,23 @@ void clipkit_attention_head(const float *q, const float *k, const float *v, size
                             size_t length, size_t head_size, float scale, int causal,
                             float *scratch, float *out, size_t out_stride);
 
+/// Instruction-set variants of the kernels that have several, for tests and reports.
+enum {
+    CLIPKIT_VARIANT_BASELINE = 0,  ///< portable C (SSE2 on x86-64)
+    CLIPKIT_VARIANT_AVX2 = 1,      ///< AVX2 + FMA
+    CLIPKIT_VARIANT_AVX512 = 2,    ///< AVX-512 F/VL/BW/DQ
+};
+
+/// 1 if this CPU can run `variant`, else 0.
+int clipkit_kernel_variant_supported(int variant);
+
+/// The variant `clipkit_attention_head` runs on this CPU.
+int clipkit_attention_variant(void);
+
+/// `clipkit_attention_head` forced to `variant`; returns 0 (and does nothing) if this CPU
+/// cannot run it. For tests comparing each variant with a reference.
+int clipkit_attention_head_variant(int variant, const float *q, const float *k, const float *v,
+                                   size_t stride, size_t length, size_t head_size, float scale,
+                                   int causal, float *scratch, float *out, size_t out_stride);
+
 #endif
