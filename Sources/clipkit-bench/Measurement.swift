@@ -45,29 +45,11 @@ enum Measurement {
         #endif
     }
 
-    /// The CPU model, its core count and the SIMD features that decide which kernels run
-    /// (`/proc/cpuinfo` on Linux), plus the BLAS and the kernel family it picked at run time.
-    /// Every benchmark prints it first, so figures from different machines are not confused.
+    /// The CPU, its flags and kernels (``CPUDescription``) plus the BLAS and the kernel family
+    /// it picked at run time. Every benchmark prints it first, so figures from different
+    /// machines are not confused.
     static func machineDescription() -> String {
-        var model = "unknown CPU"
-        var present: [String] = []
-        #if os(Linux)
-        if let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) {
-            let lines = info.split(separator: "\n")
-            if let line = lines.first(where: { $0.hasPrefix("model name") }),
-               let colon = line.firstIndex(of: ":") {
-                model = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-            }
-            if let line = lines.first(where: { $0.hasPrefix("flags") }) {
-                let flags = Set(line.split(separator: " ").map(String.init))
-                present = ["avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni",
-                           "avx512_bf16", "amx_tile", "amx_int8", "amx_bf16"].filter(flags.contains)
-            }
-        }
-        #endif
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        return "CPU: \(model), \(cores) cores; flags: \(present.joined(separator: " "))\n"
-            + "BLAS: \(MatrixMultiplication.backendDescription)"
+        CPUDescription.current + "\nBLAS: \(MatrixMultiplication.backendDescription)"
     }
 
     static func megabytes(_ bytes: Int) -> String { String(format: "%.0f MB", Double(bytes) / 1e6) }

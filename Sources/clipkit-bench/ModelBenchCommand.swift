@@ -81,7 +81,6 @@ struct ModelBenchCommand: ParsableCommand {
             peak = max(towerShape, square)
             print(String(format: "sgemm: %.1f GFLOPS at 1600x3072x768, %.1f at 2048^3; peak %.1f", towerShape, square, peak))
         }
-        print(CPUDescription.current)
         for name in preset {
             guard let configuration = RandomModel.configuration(preset: name) else { continue }
             let rates = try precisions.map { try bench(name: name, configuration: configuration, peak: peak, precision: $0) }
