@@ -55,7 +55,9 @@ struct DecodeContext {
     let file: String
     let options: ImageDecodingOptions
 
-    /// Throws unless `width`×`height` is a non-empty image within the pixel limit.
+    /// Throws unless `width`×`height` is a non-empty image within the pixel limit. Afterwards
+    /// `width * height * 4` is known not to overflow, so decoders size buffers with plain
+    /// arithmetic on these two values.
     func checkSize(width: Int, height: Int) throws {
         guard width > 0, height > 0 else { throw ImageError.zeroSize(file: file) }
         let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
