@@ -13,8 +13,11 @@ struct CSVWriter: ClassificationWriter {
 
     mutating func begin(labels: [String]) throws {
         self.labels = labels
-        try sink.write(Self.row(["path", "label", "score"] + labels))
+        try sink.write(Self.row(Self.header(labels: labels)))
     }
+
+    /// The header row's fields.
+    static func header(labels: [String]) -> [String] { ["path", "label", "score"] + labels }
 
     mutating func write(_ record: ClassificationRecord) throws {
         switch record.result {
