@@ -126,7 +126,9 @@ struct InputEnumerator: Sequence {
                 let problem: String
                 switch code {
                 case ELOOP: problem = "symbolic link loop"
-                case ENOENT: problem = isLink ? "broken symbolic link" : "no such file or directory"
+                case ENOENT where isLink: problem = "broken symbolic link"
+                // Listed a moment ago, gone now: the same words as when it vanishes before reading.
+                case ENOENT: problem = isArgument ? "no such file or directory" : "cannot read file (it no longer exists)"
                 default: problem = String(cString: strerror(code))
                 }
                 return InputFile(path: path, displayName: shown, problem: problem)
