@@ -6,7 +6,7 @@ import FuzzSupport
 
 let preprocessor = ImagePreprocessor(config: PreprocessorConfig())
 /// A limit that keeps each execution fast; the size checks themselves are what is fuzzed.
-let options = ImageDecodingOptions(maxPixelCount: 1 << 20)
+let options = ImageDecodingOptions(maxPixelCount: 1 << 18)
 
 FuzzSupport.run { start, count in
     let data = FuzzSupport.data(start, count)
