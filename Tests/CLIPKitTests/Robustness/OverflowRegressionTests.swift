@@ -165,7 +165,12 @@ struct PNGLeakRegressionTests {
         return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 
-    @Test("decoding a tall PNG with corrupt pixel data 200 times does not grow memory by its row arrays")
+    /// The leak only shows when the C glue is optimised (at -O0 the local keeps its value across
+    /// the longjmp), so this catches it in release test runs (`swift test -c release`); the fuzz
+    /// target (LeakSanitizer, with this file's input among its seeds) guards the debug side.
+    /// Under AddressSanitizer freed memory sits in quarantine, so RSS says nothing there.
+    @Test("decoding a tall PNG with corrupt pixel data 200 times does not grow memory by its row arrays",
+          .disabled(if: ProcessInfo.processInfo.environment["ASAN_OPTIONS"] != nil, "ASan quarantines freed memory"))
     func corruptTallPNGDoesNotLeak() throws {
         // 1 × 60000: the row array is 480 KB, so 200 leaks would be ~96 MB.
         var png = BadInputTests.png(width: 1, height: 60000)
