@@ -43,6 +43,8 @@ struct InputFile: Sendable {
         guard access(path, R_OK) == 0 else {
             throw CLIError("\(path): cannot read file (\(String(cString: strerror(errno))))")
         }
+        // Foundation leaks 4 KB per empty file read with Data(contentsOf:) (see docs/robustness.md).
+        if info.st_size == 0 { return Data() }
         do {
             return try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
         } catch {

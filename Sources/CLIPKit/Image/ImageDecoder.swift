@@ -12,7 +12,7 @@ public enum ImageDecoder {
     {
         let data: Data
         do {
-            data = try Data(contentsOf: url, options: .mappedIfSafe)
+            data = try FileBytes.read(url, options: .mappedIfSafe)
         } catch {
             let reason = (error as NSError).localizedFailureReason ?? error.localizedDescription
             throw ImageError.unreadable(path: url.path, reason: reason)
