@@ -36,7 +36,8 @@ peak=0
 while kill -0 "$pid" 2>/dev/null; do
     rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
     rss=${rss:-0}
-    records=$(wc -l < "$dir/out.jsonl" 2>/dev/null || echo 0)
+    records=0
+    [ -f "$dir/out.jsonl" ] && records=$(wc -l < "$dir/out.jsonl")
     awk -v t="$(( ($(date +%s%N) - t0) / 1000000 ))" -v r="$rss" -v n="$records" \
         'BEGIN { printf "%.1f\t%.1f\t%d\n", t / 1000, r / 1024, n }' >> "$out"
     [ "$rss" -gt "$peak" ] && peak=$rss
