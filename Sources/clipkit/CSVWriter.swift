@@ -19,7 +19,12 @@ struct CSVWriter: ClassificationWriter {
 
     mutating func begin(labels: [String]) throws {
         self.labels = labels
-        try sink.write(Self.row(["path", "label", "score"] + (multiLabelThreshold == nil ? [] : ["labels"]) + labels))
+        try sink.write(Self.row(Self.header(labels: labels, multiLabel: multiLabelThreshold != nil)))
+    }
+
+    /// The header row's fields; `multiLabel` adds the selected-labels column.
+    static func header(labels: [String], multiLabel: Bool = false) -> [String] {
+        ["path", "label", "score"] + (multiLabel ? ["labels"] : []) + labels
     }
 
     mutating func write(_ record: ClassificationRecord) throws {

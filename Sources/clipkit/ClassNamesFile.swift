@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLIPKit
 import Foundation
 
 /// `evaluate --class-names FILE`: readable class names for dataset folders. Accepted forms:
@@ -33,7 +34,7 @@ enum ClassNamesFile {
                 mapping[key] = name
             }
         } else {
-            let lines = LabelsFile.parse(text)
+            let lines = CandidateLabelsFile.labels(inText: text)
             let known = Set(folders)
             for line in lines {
                 if let tab = line.firstIndex(of: "\t") {

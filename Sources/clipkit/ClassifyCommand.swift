@@ -18,6 +18,7 @@ struct ClassifyCommand: AsyncParsableCommand {
     @OptionGroup var inputOptions: InputOptions
     @OptionGroup var promptOptions: PromptOptions
     @OptionGroup var scoreOptions: ScoreOptions
+    @OptionGroup var recoveryOptions: RecoveryOptions
 
     @Option(name: .customLong("label"), help: ArgumentHelp("A candidate label (repeatable).", valueName: "text"))
     var labels: [String] = []
@@ -44,6 +45,7 @@ struct ClassifyCommand: AsyncParsableCommand {
             throw ValidationError("give at least one --label or a --labels-file")
         }
         _ = try candidateLabels()
+        try recoveryOptions.validate(output: output, format: format.rawValue, resumable: ["jsonl", "csv"])
     }
 
     /// Labels from --label then --labels-file, checked (none empty, no duplicates).
@@ -64,26 +66,33 @@ struct ClassifyCommand: AsyncParsableCommand {
         let pipeline = try await modelOptions.loadPipeline()
         let classifier = try promptOptions.classifier(pipeline: pipeline, labels: labels)
 
-        let files = InputEnumerator(recursive: inputOptions.recursive).inputs(for: paths)
         let bar = ProgressBar()
-        let batchOptions = modelOptions.batchOptions(progress: bar.update)
-        let results = classifier.classifications(of: files.map { $0.imageInput(options: batchOptions.decoding) },
-                                                 options: batchOptions, scores: scoreOptions.scores)
-        let sink = try OutputSink(path: output)
+        let batchOptions = modelOptions.batchOptions(progress: bar.isEnabled ? bar.update : nil)
+        let resumed = recoveryOptions.resume ? try ResumeLog.load(path: output ?? "", csv: format == .csv) : ResumeLog()
+        if let header = resumed.csvHeader, header != CSVWriter.header(labels: labels, multiLabel: scoreOptions.selectionThreshold != nil) {
+            throw CLIError("\(output ?? "") was written with other labels; cannot resume it with these")
+        }
+        let sink = try OutputSink(path: output, appending: recoveryOptions.resume,
+                                  flushesEveryWrite: format == .jsonl || format == .csv)
         var writer = makeClassificationWriter(format, sink: sink, topK: topK,
                                               multiLabelThreshold: scoreOptions.selectionThreshold)
+        // A resumed file already has its header: the writer learns the labels, the file is untouched.
+        sink.isMuted = resumed.hasContent
         try writer.begin(labels: labels)
+        sink.isMuted = false
         var classified = 0
         var failed = 0
         var strictFailure: CLIError?
-        for await item in results {
-            let record = ClassificationRecord(input: files[item.index], result: item.result)
+        let run = ChunkedRun(inputs: InputEnumerator(recursive: inputOptions.recursive, arguments: paths),
+                             skipping: resumed.paths, options: batchOptions, stop: StopSignals.install())
+        let outcome = try await run.run({ classifier.classifications(of: $0, options: $1, scores: scoreOptions.scores) }) { file, result in
+            let record = ClassificationRecord(input: file, result: result)
             try writer.write(record)
             if let message = record.errorMessage {
                 failed += 1
                 if inputOptions.strict {
                     strictFailure = CLIError(message)
-                    break
+                    return false
                 }
                 if format == .csv {
                     bar.clear()
@@ -92,11 +101,13 @@ struct ClassifyCommand: AsyncParsableCommand {
             } else {
                 classified += 1
             }
+            return true
         }
         bar.clear()
         try writer.finish()
         try sink.close()
-        Console.writeError("classified \(classified), failed \(failed)\n")
+        Console.writeError("classified \(classified), failed \(failed)\(resumed.summary)\n")
         if let strictFailure { throw strictFailure }
+        if case .interrupted(let signal) = outcome { throw ExitCode(StopSignals.exitStatus(for: signal)) }
     }
 }

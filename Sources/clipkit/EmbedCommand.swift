@@ -16,6 +16,7 @@ struct EmbedCommand: AsyncParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var inputOptions: InputOptions
+    @OptionGroup var recoveryOptions: RecoveryOptions
 
     @Option(name: .customLong("text"), help: ArgumentHelp("A text to embed (repeatable).", valueName: "text"))
     var texts: [String] = []
@@ -32,13 +33,18 @@ struct EmbedCommand: AsyncParsableCommand {
     func validate() throws {
         guard !texts.isEmpty || !paths.isEmpty else { throw ValidationError("give at least one --text or image path") }
         if format == .npy, output == nil { throw ValidationError("--format npy needs --output FILE") }
+        try recoveryOptions.validate(output: output, format: format.rawValue, resumable: ["jsonl"])
     }
 
     func run() async throws {
         let pipeline = try await modelOptions.loadPipeline()
+        let resumed = recoveryOptions.resume ? try ResumeLog.load(path: output ?? "", csv: false) : ResumeLog()
+        let texts = self.texts.filter { !resumed.texts.contains($0) }
         var writer: any EmbeddingWriter
         switch format {
-        case .jsonl: writer = JSONLEmbeddingWriter(sink: try OutputSink(path: output))
+        case .jsonl:
+            writer = JSONLEmbeddingWriter(sink: try OutputSink(path: output, appending: recoveryOptions.resume,
+                                                                flushesEveryWrite: true))
         case .npy: writer = try NPYEmbeddingWriter(path: output ?? "embeddings.npy", width: pipeline.embeddingSize)
         }
 
@@ -52,34 +58,35 @@ struct EmbedCommand: AsyncParsableCommand {
             try writer.write(.text(text), embedding: Array(textEmbeddings.scalars[i * width..<(i + 1) * width]))
         }
 
-        let files = InputEnumerator(recursive: inputOptions.recursive).inputs(for: paths)
         let bar = ProgressBar()
         var embedded = texts.count
         var failed = 0
         var strictFailure: CLIError?
-        let batchOptions = modelOptions.batchOptions(progress: bar.update)
-        let inputs = files.map { $0.imageInput(options: batchOptions.decoding) }
-        for await item in pipeline.imageEmbeddings(of: inputs, options: batchOptions) {
-            let path = files[item.index].path
-            switch item.result {
+        let batchOptions = modelOptions.batchOptions(progress: bar.isEnabled ? bar.update : nil)
+        let run = ChunkedRun(inputs: InputEnumerator(recursive: inputOptions.recursive, arguments: paths),
+                             skipping: resumed.paths, options: batchOptions, stop: StopSignals.install())
+        let outcome = try await run.run({ pipeline.imageEmbeddings(of: $0, options: $1) }) { file, result in
+            switch result {
             case .success(let embedding):
-                try writer.write(.path(path), embedding: embedding)
+                try writer.write(.path(file.path), embedding: embedding)
                 embedded += 1
             case .failure(let error):
                 failed += 1
-                try writer.writeFailure(path: path, message: describe(error))
+                try writer.writeFailure(path: file.path, message: describe(error))
                 if inputOptions.strict {
                     strictFailure = CLIError(describe(error))
+                    return false
                 } else if format == .npy {
                     bar.clear()
                     Console.warn(describe(error))
                 }
             }
-            if strictFailure != nil { break }
+            return true
         }
         bar.clear()
         try writer.finish()
-        Console.writeError("embedded \(embedded), failed \(failed)\n")
+        Console.writeError("embedded \(embedded), failed \(failed)\(resumed.summary)\n")
         if let strictFailure { throw strictFailure }
+        if case .interrupted(let signal) = outcome { throw ExitCode(StopSignals.exitStatus(for: signal)) }
     }
 }

@@ -1,15 +1,22 @@
 import Foundation
 
-/// Where records go: standard output or a file, buffered.
+/// Where records go: standard output or a file, buffered, or written through at every call
+/// (structured records: a killed run loses at most the record being written).
 final class OutputSink {
     private let handle: FileHandle
     private let closesHandle: Bool
     private var buffer = Data()
+    /// Whether each `write` reaches the file before it returns (one `write(2)` per record).
+    let flushesEveryWrite: Bool
     /// The file written, or `nil` for standard output.
     let url: URL?
 
-    /// Standard output when `path` is `nil`, otherwise the file at `path` (created or replaced).
-    init(path: String?) throws {
+    /// Standard output when `path` is `nil`, otherwise the file at `path`: created or replaced,
+    /// or with `appending`, created or continued at its end. With `flushesEveryWrite` every
+    /// `write` call is written through, so a record written as one call is never left half in a
+    /// buffer.
+    init(path: String?, appending: Bool = false, flushesEveryWrite: Bool = false) throws {
+        self.flushesEveryWrite = flushesEveryWrite
         guard let path else {
             handle = .standardOutput
             closesHandle = false
@@ -17,22 +24,29 @@ final class OutputSink {
             return
         }
         let url = URL(fileURLWithPath: path)
-        guard FileManager.default.createFile(atPath: url.path, contents: nil),
+        let exists = appending && FileManager.default.fileExists(atPath: url.path)
+        guard exists || FileManager.default.createFile(atPath: url.path, contents: nil),
               let handle = try? FileHandle(forWritingTo: url)
         else { throw CLIError("cannot create output file \(path)") }
+        if exists { _ = try? handle.seekToEnd() }
         self.handle = handle
         self.url = url
         closesHandle = true
     }
 
+    /// While set, writes are dropped (a resumed file already holds what `begin` writes).
+    var isMuted = false
+
     func write(_ text: String) throws {
+        if isMuted { return }
         buffer.append(contentsOf: text.utf8)
-        if buffer.count >= 1 << 16 { try flush() }
+        if flushesEveryWrite || buffer.count >= 1 << 16 { try flush() }
     }
 
     func write(_ data: Data) throws {
+        if isMuted { return }
         buffer.append(data)
-        if buffer.count >= 1 << 16 { try flush() }
+        if flushesEveryWrite || buffer.count >= 1 << 16 { try flush() }
     }
 
     func flush() throws {

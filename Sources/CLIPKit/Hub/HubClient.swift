@@ -149,19 +149,24 @@ public struct HubClient: Sendable {
             throw HubError.fromHTTP(head, body: body, repo: repo.id, revision: repo.revision, file: nil,
                                     hasToken: environment.token != nil)
         }
+        return try Self.revisionInfo(parsing: body, url: url.absoluteString)
+    }
+
+    /// The commit and file list in the body of `GET api/models/{repo}/revision/{rev}`.
+    static func revisionInfo(parsing body: Data, url: String) throws(HubError) -> RevisionInfo {
         struct Answer: Decodable {
             struct Sibling: Decodable { var rfilename: String }
             var sha: String?
             var siblings: [Sibling]?
         }
         guard let answer = try? JSONDecoder().decode(Answer.self, from: body) else {
-            throw HubError.badResponse(url: url.absoluteString, reason: "not the JSON of a model revision")
+            throw HubError.badResponse(url: url, reason: "not the JSON of a model revision")
         }
         guard let commit = answer.sha, RepoID.isCommitHash(commit) else {
-            throw HubError.badResponse(url: url.absoluteString, reason: "no commit hash ('sha')")
+            throw HubError.badResponse(url: url, reason: "no commit hash ('sha')")
         }
         guard let siblings = answer.siblings else {
-            throw HubError.badResponse(url: url.absoluteString, reason: "no file list ('siblings')")
+            throw HubError.badResponse(url: url, reason: "no file list ('siblings')")
         }
         return RevisionInfo(commit: commit, files: Set(siblings.map(\.rfilename)))
     }
@@ -174,6 +179,14 @@ public struct HubClient: Sendable {
         } catch let error as TransportError {
             throw HubError.network(url: url.absoluteString, reason: error.reason)
         }
+        return try Self.fileMetadata(head: head, body: body, url: url, repo: repo.id, file: file,
+                                     hasToken: environment.token != nil)
+    }
+
+    /// A file's metadata from the answer to `HEAD {repo}/resolve/{commit}/{file}`: where to
+    /// download it, its ETag (the sha256 for LFS files) and size.
+    static func fileMetadata(head: HTTPHead, body: Data, url: URL, repo: String, file: String,
+                             hasToken: Bool) throws(HubError) -> FileMetadata {
         let location: URL
         if head.isRedirect {
             guard let target = head.header("Location"), let resolved = URL(string: target, relativeTo: head.url) else {
@@ -183,7 +196,7 @@ public struct HubClient: Sendable {
         } else if head.isSuccess {
             location = head.url
         } else {
-            throw HubError.fromHTTP(head, body: body, repo: repo.id, file: file, hasToken: environment.token != nil)
+            throw HubError.fromHTTP(head, body: body, repo: repo, file: file, hasToken: hasToken)
         }
         guard let etag = Self.normalizeEtag(head.header("X-Linked-Etag") ?? head.header("ETag")) else {
             throw HubError.badResponse(url: url.absoluteString, reason: "no usable ETag for \(file)")

@@ -84,8 +84,10 @@ enum BMPDecoder {
             }
         }
 
-        let stride = (width * bits + 31) / 32 * 4
-        guard pixelOffset >= 0, pixelOffset <= bytes.count, stride * height <= bytes.count - pixelOffset else {
+        // Checked: the header's width and height are only bounded by the pixel limit.
+        guard let rowBits = Checked.product(width, bits), let stride = Checked.product((rowBits + 31) / 32, 4),
+              let pixelBytes = Checked.product(stride, height),
+              pixelOffset >= 0, pixelOffset <= bytes.count, pixelBytes <= bytes.count - pixelOffset else {
             throw ImageError.truncated(file: context.file)
         }
         let count = width * height

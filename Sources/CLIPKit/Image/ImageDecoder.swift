@@ -12,7 +12,7 @@ public enum ImageDecoder {
     {
         let data: Data
         do {
-            data = try Data(contentsOf: url, options: .mappedIfSafe)
+            data = try FileBytes.read(url, options: .mappedIfSafe)
         } catch {
             let reason = (error as NSError).localizedFailureReason ?? error.localizedDescription
             throw ImageError.unreadable(path: url.path, reason: reason)
@@ -55,7 +55,9 @@ struct DecodeContext {
     let file: String
     let options: ImageDecodingOptions
 
-    /// Throws unless `width`×`height` is a non-empty image within the pixel limit.
+    /// Throws unless `width`×`height` is a non-empty image within the pixel limit. Afterwards
+    /// `width * height * 4` is known not to overflow, so decoders size buffers with plain
+    /// arithmetic on these two values.
     func checkSize(width: Int, height: Int) throws {
         guard width > 0, height > 0 else { throw ImageError.zeroSize(file: file) }
         let (pixels, overflow) = width.multipliedReportingOverflow(by: height)

@@ -30,7 +30,8 @@ public enum ImageError: LocalizedError, Equatable, Sendable {
         case let .corrupt(file, reason): "\(file): corrupt image data (\(reason))"
         case let .zeroSize(file): "\(file): the image has zero width or height"
         case let .tooManyPixels(file, width, height, limit):
-            "\(file): \(width)×\(height) = \(width * height) pixels exceeds the limit of \(limit)"
+            // The header's dimensions may be anything: the product is checked, not trusted.
+            "\(file): \(width)×\(height) = \(Checked.product(width, height).map(String.init) ?? "more than \(Int.max)") pixels exceeds the limit of \(limit)"
         }
     }
 }

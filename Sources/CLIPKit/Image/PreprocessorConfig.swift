@@ -60,14 +60,42 @@ public struct PreprocessorConfig: Codable, Sendable, Equatable {
         imageMean = try Self.decodeTriple(c, .imageMean) ?? d.imageMean
         imageStd = try Self.decodeTriple(c, .imageStd) ?? d.imageStd
         doConvertRGB = try c.decodeIfPresent(Bool.self, forKey: .doConvertRGB) ?? d.doConvertRGB
-        guard !doResize || size.shortestEdge.map({ $0 > 0 }) ?? (size.height.map { $0 > 0 } ?? false && size.width.map { $0 > 0 } ?? false) else {
-            throw DecodingError.dataCorruptedError(
-                forKey: .size, in: c, debugDescription: "size needs a positive shortest_edge or height and width")
+        if let problem { throw InvalidSettings(reason: problem) }
+    }
+
+    /// The largest edge accepted in `size` / `crop_size`: far above any CLIP checkpoint (224,
+    /// 336, 448), low enough that sizes times image dimensions cannot overflow.
+    public static let maxEdge = 1 << 14
+
+    /// Why these settings cannot preprocess images, or `nil` when they can: sizes that are used
+    /// must be positive and at most ``maxEdge``; factors, means and standard deviations finite,
+    /// and standard deviations non-zero.
+    public var problem: String? {
+        func bad(_ value: Int?) -> Bool { value.map { $0 <= 0 || $0 > Self.maxEdge } ?? false }
+        if doResize {
+            if bad(size.shortestEdge) || bad(size.longestEdge) || bad(size.height) || bad(size.width) {
+                return "size \(size.describe) must have edges between 1 and \(Self.maxEdge)"
+            }
+            guard size.shortestEdge != nil || (size.height != nil && size.width != nil) else {
+                return "size needs shortest_edge, or height and width"
+            }
         }
-        guard !doCenterCrop || (cropSize.height ?? 0 > 0 && cropSize.width ?? 0 > 0) else {
-            throw DecodingError.dataCorruptedError(
-                forKey: .cropSize, in: c, debugDescription: "crop_size needs a positive height and width")
+        if doCenterCrop {
+            guard let h = cropSize.height, let w = cropSize.width else {
+                return "crop_size needs height and width"
+            }
+            if bad(h) || bad(w) {
+                return "crop_size \(cropSize.describe) must have edges between 1 and \(Self.maxEdge)"
+            }
         }
+        if doRescale, !rescaleFactor.isFinite { return "rescale_factor must be a finite number" }
+        if doNormalize {
+            guard imageMean.count == 3, imageStd.count == 3 else { return "image_mean and image_std need 3 values" }
+            guard imageMean.allSatisfy(\.isFinite), imageStd.allSatisfy({ $0.isFinite && $0 != 0 }) else {
+                return "image_mean must be finite and image_std finite and non-zero"
+            }
+        }
+        return nil
     }
 
     private static func decodeSize(_ c: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys, square: Bool) throws -> Size? {
@@ -90,10 +118,12 @@ public struct PreprocessorConfig: Codable, Sendable, Equatable {
 
     /// Reads `preprocessor_config.json`, else the `image_processor` object of
     /// `processor_config.json`, from a model folder; neither present → the defaults.
+    /// Throws ``ModelError/invalidConfiguration(path:reason:)`` naming the file when it is not
+    /// JSON, has a value of the wrong type, or fails ``problem``.
     public static func load(fromDirectory directory: URL) throws -> PreprocessorConfig {
         let legacy = directory.appendingPathComponent("preprocessor_config.json")
         if FileManager.default.fileExists(atPath: legacy.path) {
-            return try JSONDecoder().decode(PreprocessorConfig.self, from: Data(contentsOf: legacy))
+            return try decode(from: legacy) { try JSONDecoder().decode(PreprocessorConfig.self, from: $0) }
         }
         let combined = directory.appendingPathComponent("processor_config.json")
         if FileManager.default.fileExists(atPath: combined.path) {
@@ -101,8 +131,43 @@ public struct PreprocessorConfig: Codable, Sendable, Equatable {
                 let imageProcessor: PreprocessorConfig?
                 enum CodingKeys: String, CodingKey { case imageProcessor = "image_processor" }
             }
-            return try JSONDecoder().decode(Wrapper.self, from: Data(contentsOf: combined)).imageProcessor ?? .init()
+            return try decode(from: combined) { try JSONDecoder().decode(Wrapper.self, from: $0).imageProcessor ?? .init() }
         }
         return PreprocessorConfig()
     }
+
+    /// Reads `url` and decodes it with `body`, turning every failure into a one-line
+    /// ``ModelError/invalidConfiguration(path:reason:)``.
+    private static func decode(from url: URL, _ body: (Data) throws -> PreprocessorConfig) throws -> PreprocessorConfig {
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw ModelError.invalidConfiguration(path: url.path, reason: "cannot read the file")
+        }
+        do {
+            return try body(data)
+        } catch let error as InvalidSettings {
+            throw ModelError.invalidConfiguration(path: url.path, reason: error.reason)
+        } catch let error as DecodingError {
+            throw ModelError.invalidConfiguration(path: url.path, reason: error.shortDescription)
+        } catch {
+            throw ModelError.invalidConfiguration(path: url.path, reason: "not valid JSON")
+        }
+    }
+}
+
+/// Thrown by `PreprocessorConfig.init(from:)` when the decoded values fail `problem`.
+struct InvalidSettings: Error {
+    let reason: String
+}
+
+extension PreprocessorConfig.Size {
+    /// The size as written in JSON, for messages: `{"shortest_edge": 0}`.
+    var describe: String {
+        let parts = [("shortest_edge", shortestEdge), ("longest_edge", longestEdge), ("height", height), ("width", width)]
+            .compactMap { key, value in value.map { "\"\(key)\": \($0)" } }
+        return "{" + parts.joined(separator: ", ") + "}"
+    }
+
 }

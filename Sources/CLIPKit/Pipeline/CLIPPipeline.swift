@@ -18,9 +18,14 @@ public struct CLIPPipeline: Sendable {
     public var embeddingSize: Int { model.embeddingSize }
 
     /// Assembles a pipeline from parts already loaded. Throws
-    /// ``PipelineError/incompatiblePreprocessor(expected:actual:)`` when the preprocessor's output
-    /// is not what the vision tower reads.
+    /// ``PipelineError/invalidPreprocessorConfig(reason:)`` when the preprocessor's settings fail
+    /// ``PreprocessorConfig/problem``, and
+    /// ``PipelineError/incompatiblePreprocessor(expected:actual:)`` when its output is not what
+    /// the vision tower reads.
     public init(model: CLIPModel, tokenizer: CLIPTokenizer, preprocessor: ImagePreprocessor) throws {
+        if let problem = preprocessor.config.problem {
+            throw PipelineError.invalidPreprocessorConfig(reason: problem)
+        }
         let vision = model.configuration.vision
         let shape = preprocessor.outputShape
         let expected = [vision.channelCount, vision.imageSize, vision.imageSize]

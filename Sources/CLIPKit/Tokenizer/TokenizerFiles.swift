@@ -91,7 +91,7 @@ enum TokenizerFiles {
 
     private static func read(_ url: URL) throws(TokenizerError) -> Data {
         do {
-            return try Data(contentsOf: url)
+            return try FileBytes.read(url)
         } catch {
             throw .unreadableFile(path: url.path, reason: describe(error))
         }
