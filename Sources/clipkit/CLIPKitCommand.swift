@@ -6,5 +6,5 @@ struct CLIPKitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clipkit",
         abstract: "Zero-shot image classification with CLIP.",
-        subcommands: [ClassifyCommand.self, EmbedCommand.self, DownloadCommand.self])
+        subcommands: [ClassifyCommand.self, EmbedCommand.self, DownloadCommand.self, ServeCommand.self])
 }

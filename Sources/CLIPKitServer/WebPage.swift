@@ -1,0 +1,4 @@
+/// The page served at `GET /`.
+enum WebPage {
+    static let html = "<!doctype html><title>clipkit</title>"
+}
