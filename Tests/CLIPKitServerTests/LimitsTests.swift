@@ -1,0 +1,134 @@
+import CLIPKit
+@testable import CLIPKitServer
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@Suite("Batching, overload and deadlines (in-process)")
+struct LimitsTests {
+    static func classifyBody(images: Int = 1) throws -> ByteBuffer {
+        let uri = ServerFixtures.dataURI(try ServerFixtures.png)
+        return try jsonBody(["images": Array(repeating: uri, count: images), "labels": ["a", "b"]])
+    }
+
+    @Test("concurrent one-image requests share one vision-tower call")
+    func batching() async throws {
+        // A long fill wait: the batch starts only when all 8 images are queued.
+        let app = try ServerFixtures.application { $0.maxBatch = 8; $0.maxWait = .seconds(20) }
+        try await app.test(.router) { client in
+            let body = try Self.classifyBody()
+            let sizes = try await withThrowingTaskGroup(of: String?.self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        try await client.execute(uri: "/v1/classify", method: .post, headers: jsonHeaders, body: body) {
+                            #expect($0.status == .ok)
+                            return $0.headers[HeaderNames.batchSize]
+                        }
+                    }
+                }
+                return try await group.reduce(into: [String?]()) { $0.append($1) }
+            }
+            #expect(sizes == Array(repeating: "8", count: 8))
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                let text = String(buffer: response.body)
+                #expect(text.contains(#"clipkit_batch_size_bucket{le="4"} 0"#))
+                #expect(text.contains(#"clipkit_batch_size_bucket{le="8"} 1"#))
+                #expect(text.contains("clipkit_images_total 8"))
+            }
+        }
+    }
+
+    @Test("a full queue answers 503 with Retry-After; a many-image request counts each image")
+    func overload() async throws {
+        let app = try ServerFixtures.application { $0.maxQueue = 3; $0.maxBatch = 64; $0.maxWait = .seconds(2) }
+        try await app.test(.router) { client in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                // Two images wait in the queue for the 2 s fill time…
+                group.addTask {
+                    try await client.execute(uri: "/v1/classify", method: .post, headers: jsonHeaders,
+                                             body: try Self.classifyBody(images: 2)) { #expect($0.status == .ok) }
+                }
+                try await Task.sleep(for: .milliseconds(400))
+                // …so a two-image request does not fit in the remaining one slot…
+                try await client.execute(uri: "/v1/classify", method: .post, headers: jsonHeaders,
+                                         body: try Self.classifyBody(images: 2)) { response in
+                    #expect(response.status == .serviceUnavailable)
+                    #expect(response.headers[.retryAfter] == "1")
+                    #expect(response.errorCode() == "queue_full")
+                }
+                // …and neither do two texts.
+                try await client.execute(uri: "/v1/embeddings", method: .post, headers: jsonHeaders,
+                                         body: try jsonBody(["input": ["a", "b"]])) { response in
+                    #expect(response.status == .serviceUnavailable)
+                }
+                try await group.waitForAll()
+            }
+            // More images than the whole queue can never fit: 422, not 503.
+            try await client.execute(uri: "/v1/classify", method: .post, headers: jsonHeaders,
+                                     body: try Self.classifyBody(images: 4)) { response in
+                #expect(response.status == .unprocessableContent)
+                #expect(response.errorCode() == "too_many_images")
+            }
+            // Room is given back after each request.
+            try await client.execute(uri: "/v1/classify", method: .post, headers: jsonHeaders,
+                                     body: try Self.classifyBody(images: 3)) { #expect($0.status == .ok) }
+        }
+    }
+
+    @Test("a client may shorten the deadline: a request still queued at its deadline is 504 and never reaches the model")
+    func deadline() async throws {
+        let app = try ServerFixtures.application { $0.maxBatch = 64; $0.maxWait = .seconds(3) }
+        try await app.test(.router) { client in
+            var headers = jsonHeaders
+            headers[HeaderNames.requestTimeout] = "300"
+            let start = ContinuousClock.now
+            try await client.execute(uri: "/v1/classify", method: .post, headers: headers,
+                                     body: try Self.classifyBody()) { response in
+                #expect(response.status == .gatewayTimeout)
+                #expect(response.errorCode() == "deadline_exceeded")
+            }
+            #expect(ContinuousClock.now - start < .seconds(2))
+            // Let the fill wait pass: the dropped image must not have been embedded.
+            try await Task.sleep(for: .seconds(3.2))
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                let text = String(buffer: response.body)
+                #expect(text.contains("clipkit_images_total 0"))
+            }
+            headers[HeaderNames.requestTimeout] = "soon"
+            try await client.execute(uri: "/v1/classify", method: .post, headers: headers,
+                                     body: try Self.classifyBody()) { #expect($0.status == .badRequest) }
+        }
+    }
+
+    @Test("the client's timeout cannot lengthen the server's")
+    func deadlineCannotGrow() async throws {
+        let app = try ServerFixtures.application {
+            $0.maxBatch = 64; $0.maxWait = .seconds(3); $0.requestTimeout = .milliseconds(300)
+        }
+        try await app.test(.router) { client in
+            var headers = jsonHeaders
+            headers[HeaderNames.requestTimeout] = "60000"
+            try await client.execute(uri: "/v1/classify", method: .post, headers: headers,
+                                     body: try Self.classifyBody()) { #expect($0.status == .gatewayTimeout) }
+        }
+    }
+
+    @Test("label embeddings are cached by (template, labels)")
+    func labelCache() async throws {
+        let metrics = ServerMetrics()
+        let service = InferenceService(configuration: ServerFixtures.configuration(), metrics: metrics)
+        service.engine.setReady(try ServerFixtures.loadedPipeline())
+        let png = ServerFixtures.dataURI(try ServerFixtures.png)
+        func job(_ labels: [String], _ template: String) -> ClassificationJob {
+            ClassificationJob(images: [.encoded(png)], labels: labels, templates: [template], topK: nil, singleInput: false)
+        }
+        let deadline = ContinuousClock.now + .seconds(30)
+        for (labels, template) in [(["a", "b"], "{}"), (["a", "b"], "{}"), (["a", "b"], "x {}"), (["b", "a"], "{}")] {
+            _ = try await service.classify(job(labels, template), deadline: deadline, timings: RequestTimings())
+        }
+        #expect(service.labelCache.statistics.hits == 1)
+        #expect(service.labelCache.statistics.misses == 3)
+        await service.engine.shutdown()
+    }
+}
