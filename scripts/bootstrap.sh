@@ -3,6 +3,8 @@
 # Swift itself is expected on PATH (https://swift.org/install); everything else comes from apt.
 set -euo pipefail
 packages=(pkg-config libopenblas-dev libjpeg62-turbo-dev libpng-dev libwebp-dev)
+# The browser test of `clipkit serve`'s web page (scripts/browser-test.sh).
+packages+=(chromium curl)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -5,3 +5,4 @@ cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 swift build
 swift test
+scripts/browser-test.sh
