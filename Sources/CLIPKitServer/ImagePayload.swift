@@ -10,7 +10,7 @@ enum ImagePayload {
         let trimmed = string.trimmingCharacters(in: .whitespacesAndNewlines)
         let lowered = trimmed.prefix(16).lowercased()
         if lowered.hasPrefix("http://") || lowered.hasPrefix("https://") || lowered.hasPrefix("file:")
-            || lowered.hasPrefix("ftp://") || trimmed.hasPrefix("/") {
+            || lowered.hasPrefix("ftp://") {
             return .failure(.unprocessable(
                 code: "url_not_supported",
                 message: "image URLs and paths are not fetched; send the bytes as a data URI or base64"))

@@ -78,8 +78,11 @@ final class InferenceService: Sendable {
             throw ServerError.unprocessable(code: "too_many_labels",
                                             message: "at most \(configuration.maxLabels) labels per request")
         }
-        guard job.templates.count <= 100 else {
-            throw ServerError.unprocessable(code: "invalid_template", message: "at most 100 templates per request")
+        // Prompts (labels × templates) run on the text tower in one job: bound them too.
+        let maxPrompts = 4 * configuration.maxLabels
+        guard job.templates.count * max(1, job.labels.count) <= maxPrompts else {
+            throw ServerError.unprocessable(code: "too_many_prompts",
+                                            message: "labels × templates is limited to \(maxPrompts) prompts per request")
         }
         if let topK = job.topK, topK < 1 {
             throw ServerError.unprocessable(code: "invalid_top_k", message: "top_k must be at least 1")

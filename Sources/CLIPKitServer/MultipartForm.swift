@@ -30,7 +30,7 @@ struct MultipartForm: Sendable {
             guard pair.count == 2, pair[0].lowercased() == "boundary" else { continue }
             var value = pair[1]
             if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = String(value.dropFirst().dropLast()) }
-            return value.isEmpty || value.count > 200 ? nil : value
+            return value.isEmpty || value.count > 70 ? nil : value  // RFC 2046: at most 70 characters
         }
         return nil
     }
@@ -99,17 +99,24 @@ struct MultipartForm: Sendable {
     }
 
     /// The first index of `needle` in `haystack` at or after `start`.
+    ///
+    /// Knuth–Morris–Pratt: linear time whatever the input. A naive search would let a client
+    /// pick a boundary and a body that cost length × boundary comparisons.
     static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
-        guard let first = needle.first, needle.count <= haystack.count else { return nil }
-        var i = start
-        let last = haystack.count - needle.count
-        while i <= last {
-            if haystack[i] == first {
-                var j = 1
-                while j < needle.count, haystack[i + j] == needle[j] { j += 1 }
-                if j == needle.count { return i }
-            }
-            i += 1
+        guard !needle.isEmpty, start >= 0, start <= haystack.count, needle.count <= haystack.count - start else { return nil }
+        // failure[i]: length of the longest proper prefix of needle[0...i] that is also its suffix.
+        var failure = [Int](repeating: 0, count: needle.count)
+        var k = 0
+        for i in 1..<needle.count {
+            while k > 0 && needle[i] != needle[k] { k = failure[k - 1] }
+            if needle[i] == needle[k] { k += 1 }
+            failure[i] = k
+        }
+        var matched = 0
+        for i in start..<haystack.count {
+            while matched > 0 && haystack[i] != needle[matched] { matched = failure[matched - 1] }
+            if haystack[i] == needle[matched] { matched += 1 }
+            if matched == needle.count { return i - needle.count + 1 }
         }
         return nil
     }

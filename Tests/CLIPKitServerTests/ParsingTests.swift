@@ -29,6 +29,18 @@ struct ParsingTests {
         #expect(throws: ServerError.self) { try MultipartForm(body: Data(text.utf8), boundary: "b") }
     }
 
+    @Test("multipart: a hostile boundary and body cost linear time")
+    func hostileMultipart() {
+        let boundary = String(repeating: "-", count: 69) + "X"
+        let body = Data(repeating: UInt8(ascii: "-"), count: 4_000_000)
+        let start = ContinuousClock.now
+        #expect(throws: ServerError.self) { try MultipartForm(body: body, boundary: boundary) }
+        #expect(ContinuousClock.now - start < .seconds(2))
+        #expect(MultipartForm.find(Array("abc".utf8), in: Array("xxabcabc".utf8), from: 3) == 5)
+        #expect(MultipartForm.find(Array("abc".utf8), in: Array("xxab".utf8), from: 0) == nil)
+        #expect(MultipartForm.find(Array("a".utf8), in: Array("a".utf8), from: 1) == nil)
+    }
+
     @Test("multipart: boundary parameter")
     func boundary() {
         #expect(MultipartForm.boundary(fromContentType: "multipart/form-data; boundary=abc") == "abc")
@@ -64,8 +76,11 @@ struct ParsingTests {
         #expect(try ImagePayload.bytes(fromJSONString: bytes.base64EncodedString()).get() == bytes)
         #expect(try ImagePayload.bytes(fromJSONString: "data:image/png;base64,\(bytes.base64EncodedString())").get() == bytes)
         #expect(try ImagePayload.bytes(fromJSONString: " AQID\n+g== ").get() == bytes)
+        // Plain base64 of a JPEG starts with "/9j/": it is data, not a path.
+        let jpeg = Data([0xFF, 0xD8, 0xFF, 0xE0])
+        #expect(try ImagePayload.bytes(fromJSONString: jpeg.base64EncodedString()).get() == jpeg)
         for (text, code) in [("https://10.0.0.1/a.png", "url_not_supported"), ("HTTP://x", "url_not_supported"),
-                             ("file:///etc/passwd", "url_not_supported"), ("/etc/passwd", "url_not_supported"),
+                             ("file:///etc/passwd", "url_not_supported"), ("/etc/passwd", "invalid_base64"),
                              ("data:image/png,abc", "invalid_data_uri"), ("", "empty_image"),
                              ("data:image/png;base64,", "empty_image"), ("!!!", "invalid_base64")] {
             guard case .failure(let error) = ImagePayload.bytes(fromJSONString: text) else {

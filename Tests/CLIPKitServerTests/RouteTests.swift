@@ -102,14 +102,51 @@ struct RouteTests {
         }
     }
 
+    @Test("templates: each label's embedding is the normalised mean over the templates")
+    func ensemble() async throws {
+        let pipeline = try ServerFixtures.loadedPipeline()
+        let png = try ServerFixtures.png
+        let labels = ["cat", "dog"]
+        let templates = ["{}", "a photo of a {}", "a drawing of a {}"]
+        let prompts = templates.flatMap { t in labels.map { ZeroShotClassifier.prompt(for: $0, template: t) } }
+        let perPrompt = try pipeline.textEmbeddings(prompts)
+        let width = pipeline.embeddingSize
+        var mean = [Float](repeating: 0, count: labels.count * width)
+        for t in templates.indices {
+            for i in mean.indices { mean[i] += perPrompt.scalars[t * labels.count * width + i] }
+        }
+        let texts = ZeroShotScores.normalized(try #require(Tensor(shape: [labels.count, width], scalars: mean)))
+        let image = try pipeline.imageEmbeddings([ImageDecoder.decode(png, name: "png")])
+        let expected = ZeroShotScores.probabilities(
+            logits: ZeroShotScores.logits(images: image, texts: texts, logitScale: pipeline.model.logitScale)).scalars
+        let app = try ServerFixtures.application()
+        try await app.test(.router) { client in
+            let body = try jsonBody(["images": [png.base64EncodedString()], "labels": labels, "templates": templates])
+            try await client.execute(uri: "/v1/classify", method: .post, headers: jsonHeaders, body: body) { response in
+                #expect(response.status == .ok)
+                let result = try #require((try response.object()["results"] as? [[String: Any]])?.first)
+                let scores = try #require(result["scores"] as? [[String: Any]])
+                for score in scores {
+                    let index = try #require(labels.firstIndex(of: score["label"] as? String ?? ""))
+                    let value = try #require((score["score"] as? NSNumber)?.floatValue)
+                    #expect(abs(value - expected[index]) < 1e-5)
+                }
+            }
+        }
+    }
+
     @Test("top_k limits the scores; the best label is first")
     func topK() async throws {
         let app = try ServerFixtures.application()
         try await app.test(.router) { client in
-            let body = try jsonBody(["images": [ServerFixtures.dataURI(try ServerFixtures.jpeg, type: "image/jpeg")],
+            let jpeg = try ServerFixtures.jpeg
+            let body = try jsonBody(["images": [ServerFixtures.dataURI(jpeg, type: "image/jpeg"), jpeg.base64EncodedString()],
                                      "labels": ["a", "b", "c", "d"], "top_k": 2])
             try await client.execute(uri: "/v1/classify", method: .post, headers: jsonHeaders, body: body) { response in
-                let result = try #require((try response.object()["results"] as? [[String: Any]])?.first)
+                let results = try #require(try response.object()["results"] as? [[String: Any]])
+                #expect(results.count == 2)
+                #expect(results[1]["error"] == nil, "plain base64 of a JPEG must decode")
+                let result = try #require(results.first)
                 let scores = try #require(result["scores"] as? [[String: Any]])
                 #expect(scores.count == 2)
                 #expect(scores[0]["label"] as? String == result["label"] as? String)
@@ -211,6 +248,8 @@ struct RouteTests {
         (#"{"images": ["x"], "labels": ["a"], "template": "no placeholder"}"#, "invalid_template"),
         (#"{"images": ["x"], "labels": ["a"], "top_k": 0}"#, "invalid_top_k"),
         (#"{"images": ["x"], "labels": ["l0", "l1", "l2", "l3", "l4", "l5"]}"#, "too_many_labels"),
+        (#"{"images": ["x"], "labels": ["a", "b", "c", "d", "e"], "templates": ["{}", "a {}", "b {}", "c {}", "d {}"]}"#,
+         "too_many_prompts"),
         (#"{"images": ["x"], "labels": [""# + String(repeating: "y", count: 3000) + #""]}"#, "text_too_long"),
     ])
     func labelErrors(body: String, code: String) async throws {
