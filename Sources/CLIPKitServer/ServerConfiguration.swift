@@ -14,6 +14,8 @@ public struct ServerConfiguration: Sendable {
     public var maxQueue = 256
     /// Largest request body in bytes.
     public var maxBodyBytes = 20 * 1024 * 1024
+    /// Most request-body bytes held in memory across all requests at once; past it, 503.
+    public var maxBufferedBodyBytes = 256 * 1024 * 1024
     /// Most candidate labels per classification request.
     public var maxLabels = 1000
     /// Most decoded pixels (width × height) per image, checked before the pixels are allocated.
@@ -44,6 +46,7 @@ public struct ServerConfiguration: Sendable {
             (maxBatch >= 1, "max-batch must be at least 1"),
             (maxQueue >= 1, "max-queue must be at least 1"),
             (maxBodyBytes >= 1, "max-body must be at least 1 byte"),
+            (maxBufferedBodyBytes >= maxBodyBytes, "the buffered-body budget must hold at least one body"),
             (maxLabels >= 1, "max-labels must be at least 1"),
             (maxPixelCount >= 1, "the pixel limit must be at least 1"),
             (maxTextLength >= 1, "the text length limit must be at least 1"),

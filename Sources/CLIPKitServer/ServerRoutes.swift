@@ -7,6 +7,12 @@ import NIOCore
 /// The server's route handlers.
 struct ServerRoutes: Sendable {
     let service: InferenceService
+    let bodyBudget: BodyBudget
+
+    init(service: InferenceService) {
+        self.service = service
+        bodyBudget = BodyBudget(capacity: service.configuration.maxBufferedBodyBytes)
+    }
 
     private var configuration: ServerConfiguration { service.configuration }
 
@@ -27,8 +33,12 @@ struct ServerRoutes: Sendable {
 
         let v1 = router.group("v1")
         if let key = configuration.apiKey { v1.add(middleware: APIKeyMiddleware(key: key)) }
-        v1.post("classify") { request, context in try await classify(request, context: context) }
-        v1.post("embeddings") { request, context in try await embeddings(request, context: context) }
+        v1.post("classify") { request, context in
+            try await withBody(request) { body in try await classify(request, body: body, context: context) }
+        }
+        v1.post("embeddings") { request, context in
+            try await withBody(request) { body in try await embeddings(request, body: body, context: context) }
+        }
     }
 
     // MARK: Handlers
@@ -58,12 +68,11 @@ struct ServerRoutes: Sendable {
             limits: limits, version: ServerVersion.current, authentication: configuration.apiKey != nil))
     }
 
-    private func classify(_ request: Request, context: ServerRequestContext) async throws -> Response {
+    private func classify(_ request: Request, body: ByteBuffer, context: ServerRequestContext) async throws -> Response {
         let deadline = try deadline(for: request)
         let job: ClassificationJob
         var huggingFace = false
         let contentType = request.headers[.contentType] ?? "application/json"
-        let body = try await readBody(request)
         if let boundary = MultipartForm.boundary(fromContentType: contentType) {
             job = try Self.job(from: MultipartForm(body: Data(buffer: body), boundary: boundary))
         } else if Self.isJSON(contentType) {
@@ -89,11 +98,11 @@ struct ServerRoutes: Sendable {
         return JSONResponse.make(ClassifyResponse(results: items, model: configuration.modelID))
     }
 
-    private func embeddings(_ request: Request, context: ServerRequestContext) async throws -> Response {
+    private func embeddings(_ request: Request, body: ByteBuffer, context: ServerRequestContext) async throws -> Response {
         let deadline = try deadline(for: request)
         let contentType = request.headers[.contentType] ?? "application/json"
         guard Self.isJSON(contentType) else { throw ServerError.unsupportedMediaType(contentType) }
-        let parsed: EmbeddingsRequest = try Self.decode(try await readBody(request))
+        let parsed: EmbeddingsRequest = try Self.decode(body)
         return JSONResponse.make(try await service.embeddings(parsed, deadline: deadline, timings: context.timings))
     }
 
@@ -112,18 +121,24 @@ struct ServerRoutes: Sendable {
         return .now + timeout
     }
 
-    /// The body, refused with 413 before it is read when Content-Length is over the limit, and
-    /// as soon as the limit is passed otherwise (chunked bodies).
-    private func readBody(_ request: Request) async throws -> ByteBuffer {
+    /// Runs `handler` with the body, which is refused with 413 before it is read when
+    /// Content-Length is over the limit, and as soon as the limit is passed otherwise (chunked
+    /// bodies). Its bytes count against the buffered-body budget until `handler` returns.
+    private func withBody(_ request: Request,
+                          _ handler: (ByteBuffer) async throws -> Response) async throws -> Response {
         let limit = configuration.maxBodyBytes
-        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
-            throw ServerError.bodyTooLarge(limit: limit)
-        }
+        let length = request.headers[.contentLength].flatMap { Int($0) }
+        if let length, length > limit { throw ServerError.bodyTooLarge(limit: limit) }
+        let reservation = max(0, length ?? limit)
+        try bodyBudget.reserve(reservation)
+        defer { bodyBudget.release(reservation) }
+        let body: ByteBuffer
         do {
-            return try await request.body.collect(upTo: limit)
+            body = try await request.body.collect(upTo: limit)
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             throw ServerError.bodyTooLarge(limit: limit)
         }
+        return try await handler(body)
     }
 
     private static func isJSON(_ contentType: String) -> Bool {

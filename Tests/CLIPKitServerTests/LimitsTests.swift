@@ -114,6 +114,49 @@ struct LimitsTests {
         }
     }
 
+    @Test("bodies held at once are bounded: past the budget, 503 with Retry-After")
+    func bodyBudget() throws {
+        let budget = BodyBudget(capacity: 100)
+        try budget.reserve(60)
+        #expect(throws: ServerError.overloaded(retryAfterSeconds: 1)) { try budget.reserve(41) }
+        try budget.reserve(40)
+        budget.release(60)
+        #expect(budget.reserved == 40)
+        try budget.reserve(60)
+        #expect(throws: ServerError.invalidConfiguration("the buffered-body budget must hold at least one body")) {
+            var configuration = ServerConfiguration()
+            configuration.maxBufferedBodyBytes = configuration.maxBodyBytes - 1
+            try configuration.validate()
+        }
+    }
+
+    @Test("a request whose body does not fit in the budget left by bodies in flight is 503")
+    func bodyBudgetRoute() async throws {
+        let body = try Self.classifyBody()  // about 3.5 kB
+        #expect(body.readableBytes > 2500 && body.readableBytes < 5000)
+        let app = try ServerFixtures.application {
+            $0.maxBodyBytes = 5000; $0.maxBufferedBodyBytes = 6000; $0.maxBatch = 64; $0.maxWait = .seconds(2)
+        }
+        try await app.test(.router) { client in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {  // held in flight by the 2 s fill wait, its body reserved
+                    try await client.execute(uri: "/v1/classify", method: .post, headers: jsonHeaders,
+                                             body: body) { #expect($0.status == .ok) }
+                }
+                try await Task.sleep(for: .milliseconds(400))
+                try await client.execute(uri: "/v1/classify", method: .post, headers: jsonHeaders,
+                                         body: body) { response in
+                    #expect(response.status == .serviceUnavailable)
+                    #expect(response.headers[.retryAfter] == "1")
+                }
+                try await group.waitForAll()
+            }
+            // Given back afterwards.
+            try await client.execute(uri: "/v1/classify", method: .post, headers: jsonHeaders,
+                                     body: body) { #expect($0.status == .ok) }
+        }
+    }
+
     @Test("label embeddings are cached by (template, labels)")
     func labelCache() async throws {
         let metrics = ServerMetrics()
