@@ -342,6 +342,7 @@ struct RouteTests {
                 try await client.execute(uri: path, method: .get) { response in
                     #expect(response.status == .notFound)
                     #expect(response.errorCode() == "not_found")
+                    #expect(response.headers[HeaderNames.queueTime] == "0.000")
                 }
             }
             try await client.execute(uri: "/metrics", method: .get) { response in
@@ -350,5 +351,51 @@ struct RouteTests {
                 #expect(!text.contains("/nope"))
             }
         }
+    }
+
+    @Test("random bodies never crash the server or answer 500")
+    func randomBodies() async throws {
+        var generator = SplitMix(seed: 13)
+        let png = [UInt8](try ServerFixtures.png)
+        var cases = [(String, ByteBuffer)]()
+        for round in 0..<150 {
+            let length = Int(generator.next() % 600)
+            var bytes = (0..<length).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+            if round % 3 == 1 {  // JSON-ish: a valid prefix, then noise
+                bytes = Array(#"{"images": ["data:image/png;base64,"#.utf8) + bytes
+            } else if round % 3 == 2 {  // a corrupted image inside a valid request
+                var image = png
+                for _ in 0..<8 { image[Int(generator.next() % UInt64(image.count))] = UInt8(truncatingIfNeeded: generator.next()) }
+                bytes = Array(try JSONSerialization.data(withJSONObject: [
+                    "images": [Data(image).base64EncodedString()], "labels": ["a", "b"]]))
+            }
+            let contentType = round % 4 == 3 ? "multipart/form-data; boundary=\(round)" : "application/json"
+            cases.append((contentType, ByteBuffer(bytes: bytes)))
+        }
+        let app = try ServerFixtures.application()
+        try await app.test(.router) { [cases] client in
+            for (round, (contentType, body)) in cases.enumerated() {
+                for path in ["/v1/classify", "/v1/embeddings"] {
+                    try await client.execute(uri: path, method: .post, headers: [.contentType: contentType],
+                                             body: body) { response in
+                        #expect(response.status.code < 500, "round \(round) \(path): \(String(buffer: response.body))")
+                    }
+                }
+            }
+            try await client.execute(uri: "/health", method: .get) { #expect($0.status == .ok) }
+        }
+    }
+}
+
+/// A small deterministic pseudo-random generator (SplitMix64).
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }
