@@ -15,6 +15,7 @@ final class InferenceEngine: @unchecked Sendable {
         let id: UInt64
         let pixels: [Float]
         let deadline: ContinuousClock.Instant
+        let connection: ClientConnection
         let enqueued: ContinuousClock.Instant
         let continuation: CheckedContinuation<([Float], InferenceTimings), any Error>
     }
@@ -151,7 +152,8 @@ final class InferenceEngine: @unchecked Sendable {
 
     /// The L2-normalised embedding of one preprocessed image [channels·size·size], computed in a
     /// batch with other requests' images.
-    func embedImage(pixels: [Float], deadline: ContinuousClock.Instant) async throws -> ([Float], InferenceTimings) {
+    func embedImage(pixels: [Float], deadline: ContinuousClock.Instant,
+                    connection: ClientConnection = .detached) async throws -> ([Float], InferenceTimings) {
         let id = makeID()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
@@ -159,8 +161,8 @@ final class InferenceEngine: @unchecked Sendable {
                 defer { condition.unlock() }
                 if Task.isCancelled { return continuation.resume(throwing: CancellationError()) }
                 if stopping && !workerStarted { return continuation.resume(throwing: ServerError.shuttingDown) }
-                images.append(PendingImage(id: id, pixels: pixels, deadline: deadline, enqueued: clock.now,
-                                           continuation: continuation))
+                images.append(PendingImage(id: id, pixels: pixels, deadline: deadline, connection: connection,
+                                           enqueued: clock.now, continuation: continuation))
                 condition.broadcast()
             }
         } onCancel: {
@@ -249,16 +251,17 @@ final class InferenceEngine: @unchecked Sendable {
         }
     }
 
-    /// Resumes queued items whose deadline passed with ``ServerError/deadlineExceeded``.
-    /// Called with the lock held; resuming a continuation does not block.
+    /// Resumes queued items whose deadline passed, or whose client disconnected, with
+    /// ``ServerError/deadlineExceeded``. Called with the lock held; resuming does not block.
     private func dropExpired() {
         let now = clock.now
-        if images.contains(where: { $0.deadline <= now }) {
-            for item in images where item.deadline <= now {
+        let isDropped = { (item: PendingImage) in item.deadline <= now || item.connection.isGone }
+        if images.contains(where: isDropped) {
+            for item in images where isDropped(item) {
                 item.continuation.resume(throwing: ServerError.deadlineExceeded)
                 metrics.recordDropped(count: 1)
             }
-            images.removeAll { $0.deadline <= now }
+            images.removeAll(where: isDropped)
         }
         if texts.contains(where: { $0.deadline <= now }) {
             for item in texts where item.deadline <= now {

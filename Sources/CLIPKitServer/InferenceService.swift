@@ -21,8 +21,8 @@ final class InferenceService: Sendable {
 
     /// Classifies the job's images; one result per image, in order. Throws ``ServerError`` for
     /// problems with the whole request (labels, limits, overload, deadline, no valid image).
-    func classify(_ job: ClassificationJob, deadline: ContinuousClock.Instant,
-                  timings: RequestTimings) async throws -> [Result<[ScoredLabel], ServerError>] {
+    func classify(_ job: ClassificationJob, deadline: ContinuousClock.Instant, timings: RequestTimings,
+                  connection: ClientConnection = .detached) async throws -> [Result<[ScoredLabel], ServerError>] {
         let pipeline = try engine.pipeline()
         try validate(job)
         try engine.admit(job.images.count)
@@ -33,7 +33,8 @@ final class InferenceService: Sendable {
         async let labelEmbeddings = labelCache.embeddings(for: key) { [engine] in
             try await Self.labelEmbeddings(key, pipeline: pipeline, engine: engine, deadline: textDeadline)
         }
-        let embeddings = try await imageEmbeddings(job.images, pipeline: pipeline, deadline: deadline, timings: timings)
+        let embeddings = try await imageEmbeddings(job.images, pipeline: pipeline, deadline: deadline, timings: timings,
+                                                   connection: connection)
         let labels = try await labelEmbeddings
 
         let good = embeddings.enumerated().compactMap { index, result in (try? result.get()).map { (index, $0) } }
@@ -131,13 +132,14 @@ final class InferenceService: Sendable {
 
     /// Embeddings of the images, each decoded in parallel then batched with other requests'.
     private func imageEmbeddings(_ images: [ClassificationJob.Image], pipeline: CLIPPipeline,
-                                 deadline: ContinuousClock.Instant,
-                                 timings: RequestTimings) async throws -> [Result<[Float], ServerError>] {
+                                 deadline: ContinuousClock.Instant, timings: RequestTimings,
+                                 connection: ClientConnection) async throws -> [Result<[Float], ServerError>] {
         try await withDeadline(deadline) { [self] in
             try await withThrowingTaskGroup(of: (Int, Result<[Float], ServerError>).self) { group in
                 for (index, image) in images.enumerated() {
                     group.addTask { [self] in
-                        (index, try await embed(image, index: index, pipeline: pipeline, deadline: deadline, timings: timings))
+                        (index, try await embed(image, index: index, pipeline: pipeline, deadline: deadline,
+                                                timings: timings, connection: connection))
                     }
                 }
                 var results = [Result<[Float], ServerError>](repeating: .failure(.internalError("missing")),
@@ -149,7 +151,8 @@ final class InferenceService: Sendable {
     }
 
     private func embed(_ image: ClassificationJob.Image, index: Int, pipeline: CLIPPipeline,
-                       deadline: ContinuousClock.Instant, timings: RequestTimings) async throws -> Result<[Float], ServerError> {
+                       deadline: ContinuousClock.Instant, timings: RequestTimings,
+                       connection: ClientConnection) async throws -> Result<[Float], ServerError> {
         let data: Data
         let name: String
         switch image {
@@ -170,7 +173,8 @@ final class InferenceService: Sendable {
         }
         try Task.checkCancellation()
         guard ContinuousClock.now < deadline else { throw ServerError.deadlineExceeded }
-        let (embedding, itemTimings) = try await engine.embedImage(pixels: pixels, deadline: deadline)
+        let (embedding, itemTimings) = try await engine.embedImage(pixels: pixels, deadline: deadline,
+                                                                   connection: connection)
         timings.record(itemTimings)
         return .success(embedding)
     }
@@ -178,8 +182,8 @@ final class InferenceService: Sendable {
     // MARK: Embeddings
 
     /// Embeds texts or images for `POST /v1/embeddings`.
-    func embeddings(_ request: EmbeddingsRequest, deadline: ContinuousClock.Instant,
-                    timings: RequestTimings) async throws -> EmbeddingsResponse {
+    func embeddings(_ request: EmbeddingsRequest, deadline: ContinuousClock.Instant, timings: RequestTimings,
+                    connection: ClientConnection = .detached) async throws -> EmbeddingsResponse {
         let pipeline = try engine.pipeline()
         let inputs = request.input.values
         guard !inputs.isEmpty else {
@@ -221,7 +225,7 @@ final class InferenceService: Sendable {
             vectors = (0..<inputs.count).map { Array(tensor.scalars[$0 * width..<($0 + 1) * width]) }
         case "image":
             let results = try await imageEmbeddings(inputs.map(ClassificationJob.Image.encoded), pipeline: pipeline,
-                                                    deadline: deadline, timings: timings)
+                                                    deadline: deadline, timings: timings, connection: connection)
             vectors = try results.enumerated().map { index, result in
                 switch result {
                 case .success(let vector): return vector

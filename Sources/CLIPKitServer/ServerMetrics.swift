@@ -50,7 +50,7 @@ final class ServerMetrics: Sendable {
         }
     }
 
-    /// Counts items dropped before the model because their deadline passed.
+    /// Counts items dropped before the model because their deadline passed or their client left.
     func recordDropped(count: Int) {
         state.withLock { $0.dropped &+= UInt64(count) }
     }
@@ -95,7 +95,7 @@ final class ServerMetrics: Sendable {
             lines.append("# HELP clipkit_images_per_second Images embedded per second over the last 10 s.")
             lines.append("# TYPE clipkit_images_per_second gauge")
             lines.append("clipkit_images_per_second \(Double(windowed) / span)")
-            lines.append("# HELP clipkit_dropped_items_total Items dropped before the model because their deadline passed.")
+            lines.append("# HELP clipkit_dropped_items_total Items dropped before the model: deadline passed or client disconnected.")
             lines.append("# TYPE clipkit_dropped_items_total counter")
             lines.append("clipkit_dropped_items_total \(state.dropped)")
             lines.append("# HELP clipkit_model_ready 1 once the model is loaded.")

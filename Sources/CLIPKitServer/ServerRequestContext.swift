@@ -6,9 +6,12 @@ public struct ServerRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Filled by model routes, read by the middleware.
     let timings = RequestTimings()
+    /// The client's connection, checked before queued work reaches the model.
+    let connection: ClientConnection
 
     /// Creates the context of a new request.
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        connection = ClientConnection(channel: source.channel)
     }
 }

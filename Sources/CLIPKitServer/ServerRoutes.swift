@@ -82,7 +82,8 @@ struct ServerRoutes: Sendable {
         } else {
             throw ServerError.unsupportedMediaType(contentType)
         }
-        let results = try await service.classify(job, deadline: deadline, timings: context.timings)
+        let results = try await service.classify(job, deadline: deadline, timings: context.timings,
+                                                 connection: context.connection)
         if huggingFace {
             let lists = try results.map { try $0.get() }
             return job.singleInput ? JSONResponse.make(lists[0]) : JSONResponse.make(lists)
@@ -103,7 +104,8 @@ struct ServerRoutes: Sendable {
         let contentType = request.headers[.contentType] ?? "application/json"
         guard Self.isJSON(contentType) else { throw ServerError.unsupportedMediaType(contentType) }
         let parsed: EmbeddingsRequest = try Self.decode(body)
-        return JSONResponse.make(try await service.embeddings(parsed, deadline: deadline, timings: context.timings))
+        return JSONResponse.make(try await service.embeddings(parsed, deadline: deadline, timings: context.timings,
+                                                              connection: context.connection))
     }
 
     // MARK: Helpers

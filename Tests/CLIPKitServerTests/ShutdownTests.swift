@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -96,5 +99,44 @@ struct ShutdownTests {
         await #expect(throws: (any Error).self) {
             _ = try await Self.post(port: server.port, path: "/v1/embeddings", json: ["input": "x"])
         }
+    }
+
+    /// Sends `request` on a new TCP connection to 127.0.0.1:`port`, then aborts the connection
+    /// (SO_LINGER 0: a reset, as when a client process dies or a proxy gives up).
+    static func sendAndHangUp(port: Int, request: [UInt8], after delay: Duration) async throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #expect(fd >= 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        #expect(connected == 0)
+        let sent = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        #expect(sent == request.count)
+        try await Task.sleep(for: delay)
+        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+        _ = setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+        close(fd)
+    }
+
+    @Test("a client whose connection is reset while its image is queued is dropped before the model")
+    func disconnectedClient() async throws {
+        let server = try Self.start(["--max-wait-ms", "1500", "--max-batch", "64"])
+        defer { server.process.terminate(); server.process.waitUntilExit() }
+        try await Self.waitUntilHealthy(port: server.port)
+        // Warm the label cache so the only model work left is the image.
+        let png = ServerFixtures.dataURI(try ServerFixtures.png)
+        let json = try JSONSerialization.data(withJSONObject: ["images": [png], "labels": ["a", "b"]])
+        let head = "POST /v1/classify HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            + "Content-Length: \(json.count)\r\n\r\n"
+        try await Self.sendAndHangUp(port: server.port, request: Array(head.utf8) + Array(json), after: .milliseconds(400))
+        try await Task.sleep(for: .seconds(2))
+        let metrics = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(server.port)/metrics")!).0  // allowed: fixed URL
+        let text = String(decoding: metrics, as: UTF8.self)
+        #expect(text.contains("clipkit_dropped_items_total 1\n"), "\(text)")
+        #expect(text.contains("clipkit_images_total 0\n"))
     }
 }
