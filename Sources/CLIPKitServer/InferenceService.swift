@@ -30,12 +30,15 @@ final class InferenceService: Sendable {
 
         let key = LabelEmbeddingCache.Key(templates: job.templates, labels: job.labels)
         let textDeadline = ContinuousClock.now + configuration.requestTimeout
-        async let labelEmbeddings = labelCache.embeddings(for: key) { [engine] in
-            try await Self.labelEmbeddings(key, pipeline: pipeline, engine: engine, deadline: textDeadline)
+        // Both waits end at the request's deadline; a label computation in progress goes on for the cache.
+        let (embeddings, labels) = try await withDeadline(deadline) { [self] in
+            async let labelEmbeddings = labelCache.embeddings(for: key) { [engine] in
+                try await Self.labelEmbeddings(key, pipeline: pipeline, engine: engine, deadline: textDeadline)
+            }
+            let embeddings = try await imageEmbeddings(job.images, pipeline: pipeline, deadline: deadline,
+                                                       timings: timings, connection: connection)
+            return (embeddings, try await labelEmbeddings)
         }
-        let embeddings = try await imageEmbeddings(job.images, pipeline: pipeline, deadline: deadline, timings: timings,
-                                                   connection: connection)
-        let labels = try await labelEmbeddings
 
         let good = embeddings.enumerated().compactMap { index, result in (try? result.get()).map { (index, $0) } }
         guard !good.isEmpty else {

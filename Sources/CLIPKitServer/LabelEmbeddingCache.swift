@@ -66,7 +66,9 @@ final class LabelEmbeddingCache: Sendable {
             return task
         }
         do {
-            return try await task.value
+            return try await cancellableValue(of: task)
+        } catch is CancellationError where Task.isCancelled {
+            throw CancellationError()  // this waiter gave up; the computation goes on for the cache
         } catch {
             state.withLock { state in
                 if let entry = state.entries[key], entry.task == task {

@@ -12,6 +12,16 @@ struct LimitsTests {
         return try jsonBody(["images": Array(repeating: uri, count: images), "labels": ["a", "b"]])
     }
 
+    /// Polls `/metrics` until `count` items are admitted (the first request is in flight).
+    static func waitUntilAdmitted(_ count: Int, client: some TestClientProtocol) async throws {
+        for _ in 0..<500 {
+            let text = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+            if text.contains("clipkit_admitted_items \(count)\n") { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        Issue.record("never saw \(count) admitted items")
+    }
+
     @Test("concurrent one-image requests share one vision-tower call")
     func batching() async throws {
         // A long fill wait: the batch starts only when all 8 images are queued.
@@ -41,7 +51,7 @@ struct LimitsTests {
 
     @Test("a full queue answers 503 with Retry-After; a many-image request counts each image")
     func overload() async throws {
-        let app = try ServerFixtures.application { $0.maxQueue = 3; $0.maxBatch = 64; $0.maxWait = .seconds(2) }
+        let app = try ServerFixtures.application { $0.maxQueue = 3; $0.maxBatch = 64; $0.maxWait = .seconds(3) }
         try await app.test(.router) { client in
             try await withThrowingTaskGroup(of: Void.self) { group in
                 // Two images wait in the queue for the 2 s fill time…
@@ -49,7 +59,7 @@ struct LimitsTests {
                     try await client.execute(uri: "/v1/classify", method: .post, headers: jsonHeaders,
                                              body: try Self.classifyBody(images: 2)) { #expect($0.status == .ok) }
                 }
-                try await Task.sleep(for: .milliseconds(400))
+                try await Self.waitUntilAdmitted(2, client: client)
                 // …so a two-image request does not fit in the remaining one slot…
                 try await client.execute(uri: "/v1/classify", method: .post, headers: jsonHeaders,
                                          body: try Self.classifyBody(images: 2)) { response in
@@ -78,7 +88,8 @@ struct LimitsTests {
 
     @Test("a client may shorten the deadline: a request still queued at its deadline is 504 and never reaches the model")
     func deadline() async throws {
-        let app = try ServerFixtures.application { $0.maxBatch = 64; $0.maxWait = .seconds(3) }
+        // The batch would start only after the 6 s fill wait; the 300 ms deadline comes first.
+        let app = try ServerFixtures.application { $0.maxBatch = 64; $0.maxWait = .seconds(6) }
         try await app.test(.router) { client in
             var headers = jsonHeaders
             headers[HeaderNames.requestTimeout] = "300"
@@ -88,9 +99,9 @@ struct LimitsTests {
                 #expect(response.status == .gatewayTimeout)
                 #expect(response.errorCode() == "deadline_exceeded")
             }
-            #expect(ContinuousClock.now - start < .seconds(2))
+            #expect(ContinuousClock.now - start < .seconds(5))
             // Let the fill wait pass: the dropped image must not have been embedded.
-            try await Task.sleep(for: .seconds(3.2))
+            try await Task.sleep(until: start + .seconds(6.5), clock: .continuous)
             try await client.execute(uri: "/metrics", method: .get) { response in
                 let text = String(buffer: response.body)
                 #expect(text.contains("clipkit_images_total 0"))
@@ -135,7 +146,7 @@ struct LimitsTests {
         let body = try Self.classifyBody()  // about 3.5 kB
         #expect(body.readableBytes > 2500 && body.readableBytes < 5000)
         let app = try ServerFixtures.application {
-            $0.maxBodyBytes = 5000; $0.maxBufferedBodyBytes = 6000; $0.maxBatch = 64; $0.maxWait = .seconds(2)
+            $0.maxBodyBytes = 5000; $0.maxBufferedBodyBytes = 6000; $0.maxBatch = 64; $0.maxWait = .seconds(3)
         }
         try await app.test(.router) { client in
             try await withThrowingTaskGroup(of: Void.self) { group in
@@ -143,7 +154,7 @@ struct LimitsTests {
                     try await client.execute(uri: "/v1/classify", method: .post, headers: jsonHeaders,
                                              body: body) { #expect($0.status == .ok) }
                 }
-                try await Task.sleep(for: .milliseconds(400))
+                try await Self.waitUntilAdmitted(1, client: client)  // its body is reserved by now
                 try await client.execute(uri: "/v1/classify", method: .post, headers: jsonHeaders,
                                          body: body) { response in
                     #expect(response.status == .serviceUnavailable)

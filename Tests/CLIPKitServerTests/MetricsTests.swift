@@ -59,6 +59,28 @@ struct MetricsTests {
         #expect(cache.count <= 2)
     }
 
+    @Test("a waiter that is cancelled stops waiting; the computation still fills the cache")
+    func labelCacheCancelledWaiter() async throws {
+        let cache = LabelEmbeddingCache(capacityRows: 10)
+        let key = LabelEmbeddingCache.Key(templates: ["{}"], labels: ["a"])
+        let computed = Counter()
+        let waiter = Task {
+            try await cache.embeddings(for: key) {
+                try? await Task.sleep(for: .seconds(4))
+                computed.increment()
+                return Tensor(zeros: [1, 3])
+            }
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        let start = ContinuousClock.now
+        waiter.cancel()
+        await #expect(throws: CancellationError.self) { try await waiter.value }
+        #expect(ContinuousClock.now - start < .seconds(3))  // well before the computation ends
+        let tensor = try await cache.embeddings(for: key) { Tensor(zeros: [2, 2]) }  // joins the running computation
+        #expect(tensor.shape == [1, 3])
+        #expect(computed.value == 1)
+    }
+
     @Test("a failed label computation is not cached")
     func labelCacheFailure() async throws {
         struct Failure: Error {}

@@ -81,11 +81,11 @@ struct ShutdownTests {
           arguments: [SIGTERM, SIGINT])
     func gracefulShutdown(signal: Int32) async throws {
         // A long fill wait keeps the request in flight while the signal arrives.
-        let server = try Self.start(["--max-wait-ms", "1500", "--max-batch", "64"])
+        let server = try Self.start(["--max-wait-ms", "3000", "--max-batch", "64"])
         try await Self.waitUntilHealthy(port: server.port)
         let body: [String: Any] = ["images": [ServerFixtures.dataURI(try ServerFixtures.png)], "labels": ["a", "b"]]
         async let answer = Self.post(port: server.port, path: "/v1/classify", json: body)
-        try await Task.sleep(for: .milliseconds(500))
+        try await Task.sleep(for: .milliseconds(1000))
         kill(server.process.processIdentifier, signal)
         let (status, data) = try await answer
         #expect(status == 200, "\(String(decoding: data, as: UTF8.self))")
@@ -124,7 +124,7 @@ struct ShutdownTests {
 
     @Test("a client whose connection is reset while its image is queued is dropped before the model")
     func disconnectedClient() async throws {
-        let server = try Self.start(["--max-wait-ms", "1500", "--max-batch", "64"])
+        let server = try Self.start(["--max-wait-ms", "3000", "--max-batch", "64"])
         defer { server.process.terminate(); server.process.waitUntilExit() }
         try await Self.waitUntilHealthy(port: server.port)
         // Warm the label cache so the only model work left is the image.
@@ -132,8 +132,8 @@ struct ShutdownTests {
         let json = try JSONSerialization.data(withJSONObject: ["images": [png], "labels": ["a", "b"]])
         let head = "POST /v1/classify HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             + "Content-Length: \(json.count)\r\n\r\n"
-        try await Self.sendAndHangUp(port: server.port, request: Array(head.utf8) + Array(json), after: .milliseconds(400))
-        try await Task.sleep(for: .seconds(2))
+        try await Self.sendAndHangUp(port: server.port, request: Array(head.utf8) + Array(json), after: .milliseconds(800))
+        try await Task.sleep(for: .seconds(3))
         let metrics = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(server.port)/metrics")!).0  // allowed: fixed URL
         let text = String(decoding: metrics, as: UTF8.self)
         #expect(text.contains("clipkit_dropped_items_total 1\n"), "\(text)")
