@@ -13,6 +13,10 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // System libraries. Each shim names its pkg-config module and the Debian package
@@ -44,10 +48,21 @@ let package = Package(
         .target(name: "CLIPKitABI"),
         // The C ABI's implementation (`@_cdecl` functions over CLIPKit).
         .target(name: "CLIPKitC", dependencies: ["CLIPKit", "CLIPKitABI"]),
+        // The HTTP service behind `clipkit serve`: routes, dynamic batcher, limits, metrics.
+        .target(
+            name: "CLIPKitServer",
+            dependencies: [
+                "CLIPKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]),
         .executableTarget(
             name: "clipkit",
             dependencies: [
                 "CLIPKit",
+                "CLIPKitServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -57,6 +72,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "CLIPKitTests", dependencies: ["CLIPKit"]),
+        .testTarget(
+            name: "CLIPKitServerTests",
+            dependencies: [
+                "CLIPKitServer",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

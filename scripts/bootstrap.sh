@@ -4,6 +4,8 @@
 set -euo pipefail
 packages=(pkg-config libopenblas-dev libjpeg62-turbo-dev libpng-dev libwebp-dev
     openjdk-17-jre-headless python3-venv patchelf)  # Java, venv, patchelf: the Python/Spark tests and wheel
+# The browser test of `clipkit serve`'s web page (scripts/browser-test.sh).
+packages+=(chromium curl)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -14,6 +14,8 @@ status=0
 CLIPKIT_LIBRARY="$PWD/.build/debug/libCLIPKitC.so" CLIPKIT_CLI="$PWD/.build/debug/clipkit" \
     PYTHONPATH="$PWD/python" .venv-test/bin/python -m pytest -q python/tests || status=$?
 if [ "$status" -ne 0 ] && [ "$status" -ne 5 ]; then exit "$status"; fi
+# The web page of `clipkit serve` in headless Chromium.
+scripts/browser-test.sh
 # Under CI the suite also runs under AddressSanitizer (scripts/sanitize.sh; see docs/robustness.md
 # for its cost). Set SANITIZE=0 to skip it, SANITIZE=1 to run it outside CI.
 if [ "${SANITIZE:-${CI:+1}}" = 1 ]; then scripts/sanitize.sh; fi

@@ -7,5 +7,5 @@ struct CLIPKitCommand: AsyncParsableCommand {
         commandName: "clipkit",
         abstract: "Zero-shot image classification with CLIP.",
         subcommands: [ClassifyCommand.self, EmbedCommand.self, DownloadCommand.self, EvaluateCommand.self, CacheCommand.self,
-                      CheckPrecisionCommand.self])
+                      CheckPrecisionCommand.self, ServeCommand.self])
 }

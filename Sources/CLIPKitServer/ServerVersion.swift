@@ -1,0 +1,5 @@
+/// The version `GET /info` reports.
+public enum ServerVersion {
+    /// The clipkit server's version string.
+    public static let current = "0.1.0"
+}
