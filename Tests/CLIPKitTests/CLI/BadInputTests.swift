@@ -197,7 +197,7 @@ struct BadInputTests {
         (["--label", "cat", "--label", ""], "Error: label 2 is empty"),
         (["--label", "cat", "--batch-size", "0"], "Error: --batch-size must be at least 1"),
         (["--label", "cat", "--top-k", "0"], "Error: --top-k must be at least 1"),
-        (["--label", "cat", "--template", "a photo"], "Error: --template must contain {} where the label goes"),
+        (["--label", "cat", "--template", "a photo"], "Error: --template must contain {} where the label goes: the template 'a photo' has no {} for the label"),
         (["--label", "cat", "--threads", "0"], "Error: --threads must be at least 1"),
         (["--label", "cat", "--format", "xml"], "Error: The value 'xml' is invalid for '--format <format>'. Please provide one of 'table', 'json', 'jsonl' or 'csv'."),
         (["images/a.png"], "Error: give at least one --label or a --labels-file"),
