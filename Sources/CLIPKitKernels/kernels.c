@@ -11,6 +11,7 @@
 // Swift loops took 28 M instructions for quick_gelu (20 M of them in libm expf) and 4 M for the
 // layer norms; these kernels take 2.4 M and 0.8 M.
 #include "CLIPKitKernels.h"
+#include "fast_exp.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -24,29 +25,6 @@
 #define INLINE static inline __attribute__((always_inline))
 
 int clipkit_kernels_version(void) { return 3; }
-
-// MARK: - exp
-
-// exp(x) for float, vectorisable: x = n·ln2 + r with |r| ≤ ln2/2, exp(r) by a degree-6
-// polynomial (the classic Cephes expf coefficients), 2^n built in the exponent bits.
-// Relative error ≤ 2 ulp on [-87, 88]; inputs outside are clamped (exp(-87) ≈ 1.6e-38).
-INLINE float fast_expf(float x) {
-    x = fminf(fmaxf(x, -87.0f), 88.0f);
-    float n = floorf(x * 1.44269504088896341f + 0.5f);
-    float r = x - n * 0.693359375f;  // ln2, split in two for an exact first product
-    r = r + n * 2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * r * r + r + 1.0f;
-    int32_t bits = ((int32_t)n + 127) << 23;
-    float scale;
-    memcpy(&scale, &bits, sizeof scale);
-    return p * scale;
-}
 
 // MARK: - bodies
 
@@ -75,12 +53,12 @@ INLINE void bias_quick_gelu_body(float *x, size_t rows, size_t columns, const fl
         if (bias) {
             for (size_t c = 0; c < columns; c++) {
                 const float v = row[c] + bias[c];
-                row[c] = v / (1.0f + fast_expf(-1.702f * v));
+                row[c] = v / (1.0f + clipkit_fast_expf(-1.702f * v));
             }
         } else {
             for (size_t c = 0; c < columns; c++) {
                 const float v = row[c];
-                row[c] = v / (1.0f + fast_expf(-1.702f * v));
+                row[c] = v / (1.0f + clipkit_fast_expf(-1.702f * v));
             }
         }
     }
@@ -148,7 +126,7 @@ INLINE void add_bias_body(float *x, size_t rows, size_t columns, const float *bi
                 for (size_t j = 1; j < seen; j++) maximum = s[j] > maximum ? s[j] : maximum;       \
                 float sum = 0;                                                                     \
                 for (size_t j = 0; j < seen; j++) {                                                \
-                    const float e = fast_expf(s[j] - maximum);                                     \
+                    const float e = clipkit_fast_expf(s[j] - maximum);                                     \
                     s[j] = e;                                                                      \
                     sum += e;                                                                      \
                 }                                                                                  \

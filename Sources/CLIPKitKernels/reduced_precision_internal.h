@@ -4,6 +4,7 @@
 #ifndef CLIPKIT_REDUCED_PRECISION_INTERNAL_H
 #define CLIPKIT_REDUCED_PRECISION_INTERNAL_H
 #include "CLIPKitReducedPrecision.h"
+#include "fast_exp.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -16,32 +17,13 @@
 
 RP_INLINE size_t rp_round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
 
-// exp for the quick_gelu epilogue: the same Cephes-style polynomial as kernels.c (≤ 2 ulp).
-RP_INLINE float rp_expf(float x) {
-    x = fminf(fmaxf(x, -87.0f), 88.0f);
-    float n = floorf(x * 1.44269504088896341f + 0.5f);
-    float r = x - n * 0.693359375f;
-    r = r + n * 2.12194440e-4f;
-    float p = 1.9875691500e-4f;
-    p = p * r + 1.3981999507e-3f;
-    p = p * r + 8.3334519073e-3f;
-    p = p * r + 4.1665795894e-2f;
-    p = p * r + 1.6666665459e-1f;
-    p = p * r + 5.0000001201e-1f;
-    p = p * r * r + r + 1.0f;
-    int32_t bits = ((int32_t)n + 127) << 23;
-    float scale;
-    memcpy(&scale, &bits, sizeof scale);
-    return p * scale;
-}
-
 /// Bias, activation and store (or add) of one row segment of `count` ≤ 32 values in `v`.
 RP_INLINE void rp_finish_row(float *v, size_t count, const float *bias, int activation,
                              int accumulate, float *out) {
     if (bias)
         for (size_t j = 0; j < count; j++) v[j] += bias[j];
     if (activation == CLIPKIT_ACTIVATION_QUICK_GELU) {
-        for (size_t j = 0; j < count; j++) v[j] = v[j] / (1.0f + rp_expf(-1.702f * v[j]));
+        for (size_t j = 0; j < count; j++) v[j] = v[j] / (1.0f + clipkit_fast_expf(-1.702f * v[j]));
     } else if (activation == CLIPKIT_ACTIVATION_GELU) {
         for (size_t j = 0; j < count; j++) v[j] = 0.5f * v[j] * (1.0f + erff(v[j] * 0.70710678118654752f));
     }
