@@ -11,7 +11,8 @@
 static rp_features detected;
 static pthread_once_t detected_once = PTHREAD_ONCE_INIT;
 
-static void detect(void) {
+/// What the hardware offers, ignoring the CLIPKIT_KERNEL cap (tests run every variant).
+static rp_features hardware(void) {
     rp_features f = {0, 0, 0, 0};
 #if defined(__x86_64__)
     __builtin_cpu_init();
@@ -21,6 +22,11 @@ static void detect(void) {
     f.vnni = f.avx512 && __builtin_cpu_supports("avx512vnni");
     f.bf16 = f.avx512 && __builtin_cpu_supports("avx512bf16");
 #endif
+    return f;
+}
+
+static void detect(void) {
+    rp_features f = hardware();
     const char *cap = getenv("CLIPKIT_KERNEL");
     if (cap) {
         if (strcmp(cap, "scalar") == 0) {
@@ -39,19 +45,6 @@ rp_features rp_cpu_features(void) {
     return detected;
 }
 
-/// What the hardware offers, ignoring the CLIPKIT_KERNEL cap (tests run every variant).
-static rp_features hardware(void) {
-    rp_features f = {0, 0, 0, 0};
-#if defined(__x86_64__)
-    __builtin_cpu_init();
-    f.avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    f.avx512 = f.avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-               __builtin_cpu_supports("avx512vl");
-    f.vnni = f.avx512 && __builtin_cpu_supports("avx512vnni");
-    f.bf16 = f.avx512 && __builtin_cpu_supports("avx512bf16");
-#endif
-    return f;
-}
 
 int clipkit_int8_supported(int variant) {
     rp_features f = hardware();
