@@ -77,6 +77,7 @@ let package = Package(
             dependencies: [
                 "CLIPKitServer",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ]),
     ],
     swiftLanguageModes: [.v6]

@@ -2,19 +2,22 @@ import NIOCore
 
 /// Whether the client that sent a request is still connected, so queued work for a client that
 /// went away is dropped before it reaches the model.
+///
+/// The flag is set by the channel's close future, not read from `isActive` when the request
+/// starts: on a loaded machine a client can reset its connection before the handler runs, and
+/// such a request must count as gone at once. In-process test channels never close while a
+/// request is handled, so they never count as gone.
 struct ClientConnection: Sendable {
-    private let channel: (any Channel)?
-    /// Channels that were never active (in-process test channels) never count as gone.
-    private let wasActive: Bool
+    private let closed: Locked<Bool>?
 
     init(channel: any Channel) {
-        self.channel = channel
-        wasActive = channel.isActive
+        let closed = Locked(false)
+        channel.closeFuture.whenComplete { _ in closed.withLock { $0 = true } }
+        self.closed = closed
     }
 
     private init() {
-        channel = nil
-        wasActive = false
+        closed = nil
     }
 
     /// A connection that never goes away (work not tied to one client).
@@ -22,7 +25,6 @@ struct ClientConnection: Sendable {
 
     /// Whether the client has closed its connection.
     var isGone: Bool {
-        guard wasActive, let channel else { return false }
-        return !channel.isActive
+        closed?.withLock { $0 } ?? false
     }
 }

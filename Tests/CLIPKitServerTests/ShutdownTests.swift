@@ -127,7 +127,6 @@ struct ShutdownTests {
         let server = try Self.start(["--max-wait-ms", "3000", "--max-batch", "64"])
         defer { server.process.terminate(); server.process.waitUntilExit() }
         try await Self.waitUntilHealthy(port: server.port)
-        // Warm the label cache so the only model work left is the image.
         let png = ServerFixtures.dataURI(try ServerFixtures.png)
         let json = try JSONSerialization.data(withJSONObject: ["images": [png], "labels": ["a", "b"]])
         let head = "POST /v1/classify HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
