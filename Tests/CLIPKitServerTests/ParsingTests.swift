@@ -33,9 +33,9 @@ struct ParsingTests {
     func hostileMultipart() {
         let boundary = String(repeating: "-", count: 69) + "X"
         let body = Data(repeating: UInt8(ascii: "-"), count: 4_000_000)
-        let start = ContinuousClock.now
+        let start = threadCPUTime()
         #expect(throws: ServerError.self) { try MultipartForm(body: body, boundary: boundary) }
-        #expect(ContinuousClock.now - start < .seconds(2))
+        #expect(threadCPUTime() - start < .seconds(2))
         #expect(MultipartForm.find(Array("abc".utf8), in: Array("xxabcabc".utf8), from: 3) == 5)
         #expect(MultipartForm.find(Array("abc".utf8), in: Array("xxab".utf8), from: 0) == nil)
         #expect(MultipartForm.find(Array("a".utf8), in: Array("a".utf8), from: 1) == nil)
