@@ -7,7 +7,7 @@ swift build
 swift test
 # The int8/bf16 model tests again on the AVX2 and portable kernels (the kernel tests already ran
 # every variant this CPU has against the reference).
-for kernel in avx2 scalar; do CLIPKIT_KERNEL=$kernel swift test --skip-build --filter PrecisionModelTests; done
+for kernel in avx2 scalar; do CLIPKIT_KERNEL=$kernel swift test --skip-build --filter "PrecisionModelTests|ReducedPrecisionKernelTests"; done
 # Python binding and Spark stages (python/tests) against the debug build's library and CLI.
 # Exit status 5 means pytest collected nothing (e.g. pyspark missing): not a failure here.
 status=0

@@ -64,6 +64,22 @@ func minimumCosine(_ tensor: Tensor, _ reference: [[Float]]) -> Double {
 
     /// The library's check: one entry per vision layer, figures that agree with the embeddings'
     /// own cosines, and top-1 counted over the images.
+    /// The last encoder layer computes only the pooled rows unless an observer asks for every
+    /// layer's output; both give the same embeddings (int8 and bf16 exactly: the products are
+    /// row by row; fp32 within BLAS's rounding for a smaller product).
+    @Test(arguments: [Precision.fp32, .bf16, .int8])
+    func pooledRowsOnlyInTheLastLayerChangeNothing(precision: Precision) throws {
+        let golden = try ModelGolden.load("tiny-clip")
+        let model = try CLIPModel(directory: Fixtures.url("models/tiny-clip"), precision: precision)
+        let fast = try model.imageEmbeddings(pixels: golden.pixels)
+        var layersSeen = 0
+        let full = try model.imageEmbeddings(pixels: golden.pixels) { _, _ in layersSeen += 1 }
+        #expect(layersSeen > 1)
+        #expect(fast.shape == full.shape)
+        let difference = zip(fast.scalars, full.scalars).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(difference <= (precision == .fp32 ? 1e-6 : 0), "\(precision): \(difference)")
+    }
+
     @Test func precisionCheckReportsLayersAndEmbeddings() throws {
         let golden = try ModelGolden.load("tiny-clip")
         let reference = try CLIPModel(directory: Fixtures.url("models/tiny-clip"))

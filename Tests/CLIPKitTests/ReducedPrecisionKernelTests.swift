@@ -241,6 +241,46 @@ private struct Int8Problem {
         #expect(scales[3] < 0.2 / Float(qmax) * 1.01, "outliers must not set the step: \(scales[3])")
     }
 
+    /// The vector quantizer this CPU (or `CLIPKIT_KERNEL`) selects equals the scalar reference
+    /// byte for byte: odd widths (vector tails), rows with a NaN or an infinity, zero and
+    /// constant rows, both activation ranges, with and without outlier columns.
+    @Test(arguments: [255, 127])
+    func quantizationEqualsTheScalarReference(qmax: Int32) {
+        var random = TestRandom(state: 11)
+        for k in [1, 7, 8, 15, 16, 17, 31, 32, 33, 63, 100, 768, 3077] {
+            let rows = 6
+            let lda = Int(clipkit_int8_padded_k(k)) + 8
+            var x = (0..<(rows * k)).map { _ in random.unit() * 4 }
+            for i in 0..<k { x[k + i] = 0 }                        // zero row
+            for i in 0..<k { x[2 * k + i] = -0.75 }                // constant row
+            x[3 * k + k / 2] = .nan                                // NaN: skipped by min/max
+            x[4 * k + k / 3] = .infinity                           // not finite: zeros
+            let columns: [Int32] = k > 4 ? [0, Int32(k / 2 + 1 < k ? k / 2 + 1 : 1), Int32(k - 1)] : []
+            func run(_ quantize: (UnsafePointer<Float>, Int, Int, Int, Int32, UnsafePointer<Int32>?, Int,
+                                  UnsafeMutablePointer<Float>, UnsafeMutablePointer<UInt8>, Int,
+                                  UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int32>,
+                                  UnsafeMutablePointer<Float>) -> Void,
+                     outlierColumns: [Int32]) -> ([UInt8], [Float], [Int32], [Float]) {
+                var values = [UInt8](repeating: 0xAB, count: rows * lda)
+                var scales = [Float](repeating: -1, count: rows)
+                var zeros = [Int32](repeating: -1, count: rows)
+                var outliers = [Float](repeating: 0, count: max(1, rows * outlierColumns.count))
+                var scratch = [Float](repeating: 0, count: k)
+                quantize(x, rows, k, k, qmax, outlierColumns, outlierColumns.count, &scratch, &values, lda,
+                         &scales, &zeros, &outliers)
+                return (values, scales, zeros, outliers)
+            }
+            for outlierColumns in [[], columns] {
+                let actual = run(clipkit_quantize_rows, outlierColumns: outlierColumns)
+                let expected = run(clipkit_quantize_rows_reference, outlierColumns: outlierColumns)
+                #expect(actual.0 == expected.0, "k \(k), \(outlierColumns.count) outlier columns: values")
+                #expect(actual.1.map(\.bitPattern) == expected.1.map(\.bitPattern), "k \(k): scales")
+                #expect(actual.2 == expected.2, "k \(k): zero points")
+                #expect(actual.3.map(\.bitPattern) == expected.3.map(\.bitPattern), "k \(k): outliers")
+            }
+        }
+    }
+
     /// The fused layer norm + quantization quantizes exactly what the fp32 layer norm writes.
     @Test func fusedLayerNormQuantizesTheLayerNorm() {
         var random = TestRandom(state: 4)

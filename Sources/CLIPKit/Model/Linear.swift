@@ -53,6 +53,45 @@ struct Linear: Sendable {
     /// The fp32 rows `x` [rows, inputSize] in the form this layer multiplies: quantized per
     /// row into `workspace` for int8, rounded to bf16 when the bf16 kernel reads bf16.
     func prepare(_ x: UnsafePointer<Float>, rows: Int, workspace ws: Workspace) -> LinearInput {
+        if case .fp32 = weights { return .fp32(x) }
+        Parallel.rowParts(rows, grain: 16) { part, range in
+            prepare(x, rowsIn: range, part: part, workspace: ws)
+        }
+        return input(x, workspace: ws)
+    }
+
+    /// Prepares rows `range` of `x` on the calling thread, into the same rows of the
+    /// workspace's reduced-precision buffers; `part` (below the worker count) picks the scratch
+    /// row. Rows outside `range` are untouched, so workers may prepare disjoint ranges at once.
+    func prepare(_ x: UnsafePointer<Float>, rowsIn range: Range<Int>, part: Int, workspace ws: Workspace) {
+        guard let buffers = ws.reduced, !range.isEmpty else { return }
+        let k = inputSize
+        switch weights {
+        case .fp32:
+            return
+        case .bf16:
+            guard KernelVariants.bf16RoundsActivations else { return }
+            let stride = buffers.rowBytes / 2
+            let rounded = buffers.values.assumingMemoryBound(to: UInt16.self)
+            clipkit_bf16_convert_rows(x + range.lowerBound * k, range.count, k, k,
+                                      rounded + range.lowerBound * stride, stride)
+        case .int8(let w):
+            let lda = buffers.rowBytes
+            w.outlierColumns.withUnsafeBufferPointer { columns in
+                let count = columns.count
+                clipkit_quantize_rows(x + range.lowerBound * k, range.count, k, k,
+                                      KernelVariants.int8ActivationMax, columns.baseAddress, count,
+                                      buffers.scratch + part * buffers.maxInput,
+                                      buffers.values.assumingMemoryBound(to: UInt8.self) + range.lowerBound * lda,
+                                      lda, buffers.scales + range.lowerBound,
+                                      buffers.zeroPoints + range.lowerBound,
+                                      buffers.outliers + range.lowerBound * count)
+            }
+        }
+    }
+
+    /// The input this layer reads once every row of `x` [rows, inputSize] is prepared.
+    func input(_ x: UnsafePointer<Float>, workspace ws: Workspace) -> LinearInput {
         switch weights {
         case .fp32:
             return .fp32(x)
@@ -60,32 +99,20 @@ struct Linear: Sendable {
             guard KernelVariants.bf16RoundsActivations, let buffers = ws.reduced else {
                 return .bf16(x, rounded: nil, stride: 0)
             }
-            let k = inputSize
-            let stride = buffers.rowBytes / 2
-            let rounded = buffers.values.assumingMemoryBound(to: UInt16.self)
-            Parallel.chunks(rows, grain: 16) { range in
-                clipkit_bf16_convert_rows(x + range.lowerBound * k, range.count, k, k,
-                                          rounded + range.lowerBound * stride, stride)
-            }
-            return .bf16(x, rounded: rounded, stride: stride)
-        case .int8(let w):
+            return .bf16(x, rounded: buffers.values.assumingMemoryBound(to: UInt16.self),
+                         stride: buffers.rowBytes / 2)
+        case .int8:
             guard let buffers = ws.reduced else { return .fp32(x) }
-            let k = inputSize
-            let q = buffers.quantizedRows
-            w.outlierColumns.withUnsafeBufferPointer { columns in
-                Parallel.rowParts(rows, grain: 16) { part, range in
-                    let count = columns.count
-                    clipkit_quantize_rows(x + range.lowerBound * k, range.count, k, k,
-                                          KernelVariants.int8ActivationMax, columns.baseAddress, count,
-                                          buffers.scratch + part * buffers.maxInput,
-                                          buffers.values.assumingMemoryBound(to: UInt8.self) + range.lowerBound * q.lda,
-                                          q.lda, buffers.scales + range.lowerBound,
-                                          buffers.zeroPoints + range.lowerBound,
-                                          buffers.outliers + range.lowerBound * count)
-                }
-            }
-            return .int8(q)
+            return .int8(buffers.quantizedRows)
         }
+    }
+
+    /// Whether a product over a few rows runs at full speed on one core: true for int8 and bf16
+    /// (weights packed once, no threading inside), false for fp32 (BLAS packs and threads each
+    /// call). Callers then run whole row blocks through several layers while they are in cache.
+    var runsOnRowBlocks: Bool {
+        if case .fp32 = weights { return false }
+        return true
     }
 
     /// `out[rows, outputSize] = activation(x · Wᵀ + b)`; with `accumulate`, the result is added
@@ -96,46 +123,64 @@ struct Linear: Sendable {
     func apply(_ input: LinearInput, rows: Int, into out: UnsafeMutablePointer<Float>,
                accumulate: Bool = false, outputStride: Int? = nil, activation: Activation? = nil) {
         let stride = outputStride ?? outputSize
+        if case .fp32(let x) = input, case .fp32(let weight) = weights {
+            applyFP32(x, weight: weight, rows: rows, into: out, accumulate: accumulate, stride: stride,
+                      activation: activation)
+            return
+        }
+        let tiles = (outputSize + 31) / 32
+        Parallel.chunks(tiles) { range in
+            // Column ranges start at multiples of 32, the kernels' tile width.
+            applyPacked(input, rowsIn: 0..<rows, columns: range.lowerBound * 32..<min(range.upperBound * 32, outputSize),
+                        into: out, accumulate: accumulate, stride: stride, activation: activation)
+        }
+    }
+
+    /// ``apply(_:rows:into:accumulate:outputStride:activation:)`` for rows `range` only, every
+    /// column, on the calling thread (int8 and bf16 layers: see ``runsOnRowBlocks``).
+    func apply(_ input: LinearInput, rowsIn range: Range<Int>, into out: UnsafeMutablePointer<Float>,
+               accumulate: Bool = false, activation: Activation? = nil) {
+        if case .fp32(let x) = input, case .fp32(let weight) = weights {
+            let first = range.lowerBound
+            applyFP32(x + first * inputSize, weight: weight, rows: range.count, into: out + first * outputSize,
+                      accumulate: accumulate, stride: outputSize, activation: activation)
+            return
+        }
+        applyPacked(input, rowsIn: range, columns: 0..<outputSize, into: out, accumulate: accumulate,
+                    stride: outputSize, activation: activation)
+    }
+
+    /// The int8 / bf16 product of rows `rows` and output columns `columns` (starting at a
+    /// multiple of 32), on the calling thread.
+    private func applyPacked(_ input: LinearInput, rowsIn rows: Range<Int>, columns: Range<Int>,
+                             into out: UnsafeMutablePointer<Float>, accumulate: Bool, stride: Int,
+                             activation: Activation?) {
+        guard !rows.isEmpty, !columns.isEmpty else { return }
+        let code = Self.activationCode(activation)
+        let accumulateFlag: Int32 = accumulate ? 1 : 0
+        let first = rows.lowerBound
         switch (weights, input) {
-        case (.fp32(let weight), .fp32(let x)):
-            if let activation {
-                product(x, weight: weight, rows: rows, into: out, beta: 0, outputStride: stride)
-                Kernels.activate(out, rows: rows, columns: outputSize, bias: bias?.pointer, activation)
-            } else {
-                applyFP32(x, weight: weight, rows: rows, into: out, accumulate: accumulate, stride: stride)
-            }
-        case (.int8(let w), .int8(var q)):
+        case (.int8(let w), .int8(let all)):
             var descriptor = w.descriptor
-            let code = Self.activationCode(activation)
-            let accumulateFlag: Int32 = accumulate ? 1 : 0
+            let count = w.outlierColumns.count
+            var q = clipkit_quantized_rows(values: all.values + first * all.lda, lda: all.lda,
+                                           scales: all.scales + first, zero_points: all.zero_points + first,
+                                           outliers: all.outliers + first * count)
             withExtendedLifetime(w) {
-                columnParts { begin, end in
-                    clipkit_int8_gemm(KernelVariants.int8, &q, rows, &descriptor, begin, end,
-                                      bias?.pointer, code, accumulateFlag, out, stride)
-                }
+                clipkit_int8_gemm(KernelVariants.int8, &q, rows.count, &descriptor, columns.lowerBound,
+                                  columns.upperBound, bias?.pointer, code, accumulateFlag,
+                                  out + first * stride, stride)
             }
         case (.bf16(let w), .bf16(let x, let rounded, let roundedStride)):
-            let code = Self.activationCode(activation)
-            let accumulateFlag: Int32 = accumulate ? 1 : 0
             withExtendedLifetime(w) {
-                columnParts { begin, end in
-                    clipkit_bf16_gemm(KernelVariants.bf16, x, inputSize, rounded, roundedStride, rows,
-                                      w.packed, outputSize, inputSize, begin, end, bias?.pointer,
-                                      code, accumulateFlag, out, stride)
-                }
+                clipkit_bf16_gemm(KernelVariants.bf16, x + first * inputSize, inputSize,
+                                  rounded.map { $0 + first * roundedStride }, roundedStride, rows.count,
+                                  w.packed, outputSize, inputSize, columns.lowerBound, columns.upperBound,
+                                  bias?.pointer, code, accumulateFlag, out + first * stride, stride)
             }
         default:
             // allowed: internal invariant; inputs are prepared by a layer of the same precision.
             assertionFailure("linear layer input prepared for another precision")
-        }
-    }
-
-    /// Calls `body(begin, end)` on disjoint column ranges covering the output, one per worker,
-    /// each starting at a multiple of 32 (the kernels' tile width).
-    private func columnParts(_ body: (Int, Int) -> Void) {
-        let tiles = (outputSize + 31) / 32
-        Parallel.chunks(tiles) { range in
-            body(range.lowerBound * 32, min(range.upperBound * 32, outputSize))
         }
     }
 
@@ -147,9 +192,16 @@ struct Linear: Sendable {
         }
     }
 
-    /// fp32: the bias seeds `out` so BLAS adds the product to it (beta = 1), one pass.
+    /// fp32 on BLAS. Without an activation the bias seeds `out` so BLAS adds the product to it
+    /// (beta = 1), one pass.
     private func applyFP32(_ x: UnsafePointer<Float>, weight: FloatStorage, rows: Int,
-                           into out: UnsafeMutablePointer<Float>, accumulate: Bool, stride: Int) {
+                           into out: UnsafeMutablePointer<Float>, accumulate: Bool, stride: Int,
+                           activation: Activation?) {
+        if let activation {
+            product(x, weight: weight, rows: rows, into: out, beta: 0, outputStride: stride)
+            Kernels.activate(out, rows: rows, columns: outputSize, bias: bias?.pointer, activation)
+            return
+        }
         var beta: Float = accumulate ? 1 : 0
         if let bias {
             for r in 0..<rows {

@@ -33,6 +33,13 @@ struct SelfAttention: Sendable {
     /// Adds attention over the normalised input (prepared by the layer norm for `query`, which
     /// `key` and `value` share) to the residual stream `workspace.hidden`.
     func apply(_ input: LinearInput, layout: SequenceLayout, causal: Bool, workspace ws: Workspace) {
+        attend(input, layout: layout, causal: causal, workspace: ws)
+        project(rows: layout.tokenCount, workspace: ws)
+    }
+
+    /// The attention heads over the normalised input, into `workspace.context` [tokens, width]
+    /// (everything but the output projection).
+    func attend(_ input: LinearInput, layout: SequenceLayout, causal: Bool, workspace ws: Workspace) {
         let rows = layout.tokenCount
         let stride = 3 * width
         for (offset, projection) in [(0, query), (width, key), (2 * width, value)] {
@@ -52,6 +59,11 @@ struct SelfAttention: Sendable {
                                    ws.attentionScratch + worker * ws.attentionScratchCount,
                                    ws.context + start * width + head * headSize, width)
         }
+    }
+
+    /// Adds the output projection of the first `rows` rows of `workspace.context` to the same
+    /// rows of the residual stream `workspace.hidden`.
+    func project(rows: Int, workspace ws: Workspace) {
         let context = outputProjection.prepare(ws.context, rows: rows, workspace: ws)
         outputProjection.apply(context, rows: rows, into: ws.hidden, accumulate: true)
     }
@@ -78,8 +90,32 @@ struct MLP: Sendable {
     /// Adds the MLP of the normalised input (prepared by the layer norm for `up`) to the
     /// residual stream `workspace.hidden`; bias and activation are fused into `up`'s product.
     func apply(_ input: LinearInput, rows: Int, workspace ws: Workspace) {
+        let block = RowBlocks.rows
+        if up.runsOnRowBlocks, down.runsOnRowBlocks, rows >= ws.workerCount * block {
+            applyInRowBlocks(input, rows: rows, block: block, workspace: ws)
+            return
+        }
         up.apply(input, rows: rows, into: ws.intermediate, activation: activation)
         let hidden = down.prepare(ws.intermediate, rows: rows, workspace: ws)
         down.apply(hidden, rows: rows, into: ws.hidden, accumulate: true)
+    }
+
+    /// The same MLP, each worker taking its rows `block` at a time through `up`, the
+    /// preparation of `down`'s input and `down`, so the [rows, intermediate] activations are
+    /// read back from cache instead of memory. Exactly the products of the layer-at-a-time path.
+    private func applyInRowBlocks(_ input: LinearInput, rows: Int, block: Int, workspace ws: Workspace) {
+        // `down`'s prepared rows overwrite `up`'s input rows only after `up` has read them: the
+        // workspace keeps one reduced-precision row per token, and each block is row-local.
+        let hidden = down.input(ws.intermediate, workspace: ws)
+        Parallel.rowParts(rows, grain: block) { part, range in
+            var start = range.lowerBound
+            while start < range.upperBound {
+                let rowBlock = start..<min(start + block, range.upperBound)
+                up.apply(input, rowsIn: rowBlock, into: ws.intermediate, activation: activation)
+                down.prepare(ws.intermediate, rowsIn: rowBlock, part: part, workspace: ws)
+                down.apply(hidden, rowsIn: rowBlock, into: ws.hidden, accumulate: true)
+                start = rowBlock.upperBound
+            }
+        }
     }
 }

@@ -59,10 +59,10 @@ struct TextTransformer: Sendable {
                 tokenEmbedding.add(row: id, to: positionEmbedding.pointer + position * width, into: row)
             }
         }
-        encoder.apply(layout: layout, causal: true, workspace: ws)
-        for (n, (ids, start)) in zip(sequences, layout.starts).enumerated() {
-            let row = ws.hidden + (start + poolingIndex(of: ids)) * width
-            finalLayerNorm.apply(row, rows: 1, into: out + n * width)
+        let pooledRows = zip(sequences, layout.starts).map { ids, start in start + poolingIndex(of: ids) }
+        encoder.apply(layout: layout, causal: true, workspace: ws, pooledRows: pooledRows)
+        for (n, row) in pooledRows.enumerated() {
+            finalLayerNorm.apply(ws.hidden + row * width, rows: 1, into: out + n * width)
         }
     }
 }

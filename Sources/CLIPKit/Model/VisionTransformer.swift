@@ -82,7 +82,9 @@ struct VisionTransformer: Sendable {
             for i in 0..<(patchCount * width) { first[width + i] = source[i] + place[width + i] }
         }
         preLayerNorm.apply(ws.normed, rows: layout.tokenCount, into: ws.hidden)
-        encoder.apply(layout: layout, causal: false, workspace: ws, observer: observer)
+        // Only the class tokens are read after the last layer.
+        encoder.apply(layout: layout, causal: false, workspace: ws, observer: observer,
+                      pooledRows: layout.starts)
         for image in 0..<count {
             postLayerNorm.apply(ws.hidden + image * tokens * width, rows: 1, into: out + image * width)
         }

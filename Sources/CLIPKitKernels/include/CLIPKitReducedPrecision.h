@@ -110,6 +110,13 @@ void clipkit_quantize_rows(const float *x, size_t rows, size_t k, size_t ldx, in
                            uint8_t *values, size_t lda, float *scales, int32_t *zero_points,
                            float *outliers);
 
+/// ``clipkit_quantize_rows`` in plain scalar C: what every vector variant must equal exactly
+/// (tests).
+void clipkit_quantize_rows_reference(const float *x, size_t rows, size_t k, size_t ldx, int qmax,
+                                     const int32_t *outlier_columns, size_t outlier_count,
+                                     float *scratch, uint8_t *values, size_t lda, float *scales,
+                                     int32_t *zero_points, float *outliers);
+
 /// Layer normalisation fused with the quantization above: each row is normalised into
 /// `scratch` (k floats, stays in L1) and quantized from there.
 void clipkit_layer_norm_quantize(const float *x, size_t rows, size_t k, const float *gamma,
