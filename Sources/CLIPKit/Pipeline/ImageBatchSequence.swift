@@ -65,9 +65,11 @@ public struct ImageBatchSequence<Value: Sendable>: AsyncSequence, Sendable {
             }
             guard let current = pending else { return nil }
             let batch = await current.value
-            pending = prepareNext()  // decode the following batch while this one runs
             let sequence = self.sequence
+            let overlap = ImageBatchSequence.decodesWhileRunning
+            if overlap { pending = prepareNext() }  // decode the following batch while this one runs
             let outcomes = await Task { sequence.run(batch) }.value
+            if !overlap { pending = prepareNext() }
             ready = outcomes
             readyIndex = 1
             completed += outcomes.count
@@ -99,6 +101,14 @@ public struct ImageBatchSequence<Value: Sendable>: AsyncSequence, Sendable {
         let readable: [Int]
         let failures: [Int: any Error]
     }
+
+    /// Whether the next batch is decoded while the model runs the current one: only when the
+    /// model leaves cores idle. When its workers take every core, a decoder running beside them
+    /// stalls every split product at its join (one worker waits while the other is preempted),
+    /// which cost more than the decoding itself (int8 end to end on 2 cores: see
+    /// docs/performance.md); decoding on all cores between batches does the same work without
+    /// that.
+    static var decodesWhileRunning: Bool { Parallel.workerCount < Parallel.coreCount }
 
     func prepare(_ range: Range<Int>) async -> PreparedBatch {
         let preprocessor = pipeline.preprocessor
