@@ -17,6 +17,7 @@
 // fit L2 (~256 KB of activations), and for each 32-column weight panel (L1/L2 resident) every
 // 8-row (VNNI) or 4-row (AVX2) register tile of the block runs over all of k, then the epilogue
 // (dequantize, fp32 outlier columns, bias, activation, residual) writes the tile.
+#include "layer_norm_row.h"
 #include "reduced_precision_internal.h"
 
 #if defined(__x86_64__)
@@ -138,22 +139,6 @@ RP_INLINE const float *take_outliers(const float *row, size_t k, size_t r, const
     return scratch;
 }
 
-/// Layer normalisation of one row into `out`.
-RP_INLINE void layer_norm_row(const float *src, size_t k, const float *gamma, const float *beta,
-                              float epsilon, float *out) {
-    const float n = (float)k;
-    float sum = 0;
-    for (size_t i = 0; i < k; i++) sum += src[i];
-    const float mean = sum / n;
-    float squares = 0;
-    for (size_t i = 0; i < k; i++) {
-        const float d = src[i] - mean;
-        squares += d * d;
-    }
-    const float inverse = 1.0f / sqrtf(squares / n + epsilon);
-    for (size_t i = 0; i < k; i++) out[i] = (src[i] - mean) * inverse * gamma[i] + beta[i];
-}
-
 #if defined(__x86_64__)
 // Explicit vector quantizers: the compiler does not vectorise the rounding and u8 narrowing of
 // the loop above, which made quantization cost a fifth of the product it feeds.
@@ -254,7 +239,7 @@ RP_AVX512 RP_INLINE void quantize_row_avx512(const float *x, size_t k, int qmax,
                             size_t count, float *scratch, uint8_t *values, size_t lda,              \
                             float *scales, int32_t *zeros, float *outliers) {                      \
         for (size_t r = 0; r < rows; r++) {                                                         \
-            layer_norm_row(x + r * k, k, gamma, beta, epsilon, scratch);                            \
+            clipkit_layer_norm_row(x + r * k, k, gamma, beta, epsilon, scratch);                    \
             take_outliers(scratch, k, r, cols, count, scratch, outliers);                           \
             quantize(scratch, k, qmax, values + r * lda, scales + r, zeros + r);                    \
         }                                                                                           \

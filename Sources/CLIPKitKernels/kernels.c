@@ -12,6 +12,7 @@
 // layer norms; these kernels take 2.4 M and 0.8 M.
 #include "CLIPKitKernels.h"
 #include "fast_exp.h"
+#include "layer_norm_row.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -30,21 +31,8 @@ int clipkit_kernels_version(void) { return 3; }
 
 INLINE void layer_norm_body(const float *x, size_t rows, size_t width, const float *gamma,
                             const float *beta, float epsilon, float *out) {
-    const float n = (float)width;
-    for (size_t r = 0; r < rows; r++) {
-        const float *src = x + r * width;
-        float *dst = out + r * width;
-        float sum = 0;
-        for (size_t i = 0; i < width; i++) sum += src[i];
-        const float mean = sum / n;
-        float squares = 0;
-        for (size_t i = 0; i < width; i++) {
-            const float d = src[i] - mean;
-            squares += d * d;
-        }
-        const float inverse = 1.0f / sqrtf(squares / n + epsilon);
-        for (size_t i = 0; i < width; i++) dst[i] = (src[i] - mean) * inverse * gamma[i] + beta[i];
-    }
+    for (size_t r = 0; r < rows; r++)
+        clipkit_layer_norm_row(x + r * width, width, gamma, beta, epsilon, out + r * width);
 }
 
 INLINE void bias_quick_gelu_body(float *x, size_t rows, size_t columns, const float *bias) {
