@@ -117,7 +117,7 @@ RP_INLINE void quantize_row(const float *x, size_t k, int qmax, uint8_t *q, floa
         const float z = (float)row.zero, top = (float)qmax;
         for (size_t i = 0; i < k; i++) {
             float v = rintf(x[i] * row.inverse) + z;
-            v = v < 0 ? 0 : (v > top ? top : v);
+            v = v > 0 ? (v < top ? v : top) : 0;  // NaN → 0, as the vector variants
             q[i] = (uint8_t)(int32_t)v;
         }
         for (size_t i = k; i < clipkit_int8_padded_k(k); i++) q[i] = (uint8_t)row.zero;
@@ -184,7 +184,7 @@ RP_AVX2 RP_INLINE void quantize_row_avx2(const float *x, size_t k, int qmax, uin
         const float zf = (float)row.zero, topf = (float)qmax;
         for (; c < k; c++) {
             float v = rintf(x[c] * row.inverse) + zf;
-            v = v < 0 ? 0 : (v > topf ? topf : v);
+            v = v > 0 ? (v < topf ? v : topf) : 0;  // NaN → 0, as the vector variants
             q[c] = (uint8_t)(int32_t)v;
         }
         for (size_t t = k; t < clipkit_int8_padded_k(k); t++) q[t] = (uint8_t)row.zero;
