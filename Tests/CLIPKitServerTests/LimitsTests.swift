@@ -24,8 +24,13 @@ struct LimitsTests {
 
     @Test("concurrent one-image requests share one vision-tower call")
     func batching() async throws {
-        // A long fill wait: the batch starts only when all 8 images are queued.
-        let app = try ServerFixtures.application { $0.maxBatch = 8; $0.maxWait = .seconds(20) }
+        // A long fill wait: the batch starts only when all 8 images are queued. (Both waits are
+        // long so that a loaded, sanitized run, which decodes slowly, still fills the batch.)
+        let app = try ServerFixtures.application {
+            $0.maxBatch = 8
+            $0.maxWait = .seconds(60)
+            $0.requestTimeout = .seconds(300)
+        }
         try await app.test(.router) { client in
             let body = try Self.classifyBody()
             let sizes = try await withThrowingTaskGroup(of: String?.self) { group in

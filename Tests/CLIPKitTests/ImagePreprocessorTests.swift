@@ -1,3 +1,4 @@
+import CLIPKitKernels
 import Foundation
 import Testing
 
@@ -40,6 +41,30 @@ struct ImagePreprocessorTests {
         try #require(tensor.count == golden.count)
         let worst = zip(tensor.scalars, golden).map { abs($0 - $1) }.max() ?? .infinity
         #expect(worst <= 1e-6, "\(item.case): max |Δ| = \(worst)")
+    }
+
+    /// The SSE4.1 horizontal pass equals the plain C one byte for byte, for every filter,
+    /// down- and upscaling, narrow images (taps cut at both edges) and extreme pixels.
+    @Test("the vector horizontal resampling pass equals the plain one", arguments: ResamplingFilter.allCases.filter { $0 != .nearest })
+    func horizontalPassVariantsAgree(filter: ResamplingFilter) {
+        var state: UInt64 = 7
+        func byte() -> UInt8 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return UInt8(truncatingIfNeeded: state >> 56)
+        }
+        for (width, outWidth) in [(37, 11), (500, 298), (5, 13), (1, 4), (64, 64 - 1), (3, 1)] {
+            let rows = 3
+            var source = (0..<(width * rows * 3)).map { _ in byte() }
+            for i in 0..<(width * 3) { source[i] = i % 2 == 0 ? 255 : 0 }  // row 0: extremes
+            let taps = Resampler.taps(inSize: width, outSize: outWidth, filter: filter, range: 0..<outWidth)
+            var vector = [UInt8](repeating: 0, count: outWidth * rows * 3)
+            var plain = vector
+            clipkit_resample_horizontal_rgb(source, width * 3, rows, taps.start, taps.count, taps.weights,
+                                            taps.kernelSize, outWidth, &vector)
+            clipkit_resample_horizontal_rgb_reference(source, width * 3, rows, taps.start, taps.count,
+                                                      taps.weights, taps.kernelSize, outWidth, &plain)
+            #expect(vector == plain, "\(filter) \(width) → \(outWidth)")
+        }
     }
 
     @Test("config files: defaults, int sizes, processor_config.json")

@@ -1,3 +1,4 @@
+import CLIPKitKernels
 import Foundation
 
 // Behaviour of Pillow 13 `Image.resize` (src/libImaging/Resample.c and the NEAREST path in
@@ -169,37 +170,15 @@ enum Resampler {
         }
     }
 
-    /// Horizontal pass over input `rows`: output `taps.start.count` columns per row.
+    /// Horizontal pass over input `rows`: output `taps.start.count` columns per row (in C,
+    /// SSE4.1 where present: `clipkit_resample_horizontal_rgb`).
     static func horizontalPass(_ source: UnsafePointer<UInt8>, width: Int, rows: Range<Int>, taps: Taps) -> [UInt8] {
         let outWidth = taps.start.count
-        let k = taps.kernelSize
         return [UInt8](unsafeUninitializedCapacity: outWidth * rows.count * 3) { buffer, initialized in
-            taps.weights.withUnsafeBufferPointer { weights in
-                taps.start.withUnsafeBufferPointer { starts in
-                    taps.count.withUnsafeBufferPointer { counts in
-                        let out = buffer.baseAddress!
-                        for (r, y) in rows.enumerated() {
-                            let line = source + y * width * 3
-                            let dst = out + r * outWidth * 3
-                            for xx in 0..<outWidth {
-                                let w = weights.baseAddress! + xx * k
-                                let src = line + starts[xx] * 3
-                                var s0 = Int32(1 << (precisionBits - 1))
-                                var s1 = s0
-                                var s2 = s0
-                                for x in 0..<counts[xx] {
-                                    let c = w[x]
-                                    s0 &+= Int32(src[3 * x]) &* c
-                                    s1 &+= Int32(src[3 * x + 1]) &* c
-                                    s2 &+= Int32(src[3 * x + 2]) &* c
-                                }
-                                dst[3 * xx] = clip8(s0)
-                                dst[3 * xx + 1] = clip8(s1)
-                                dst[3 * xx + 2] = clip8(s2)
-                            }
-                        }
-                    }
-                }
+            if outWidth > 0, !rows.isEmpty, let out = buffer.baseAddress {
+                clipkit_resample_horizontal_rgb(source + rows.lowerBound * width * 3, width * 3, rows.count,
+                                                taps.start, taps.count, taps.weights, taps.kernelSize,
+                                                outWidth, out)
             }
             initialized = outWidth * rows.count * 3
         }

@@ -1,6 +1,7 @@
 #ifndef CLIPKIT_KERNELS_H
 #define CLIPKIT_KERNELS_H
 #include <stddef.h>
+#include <stdint.h>
 
 #include "CLIPKitReducedPrecision.h"  // int8 / bf16 products (gemm_int8.c, gemm_bf16.c)
 
@@ -23,6 +24,21 @@ void clipkit_bias_quick_gelu(float *x, size_t rows, size_t columns, const float 
 
 /// x[r, c] += bias[c] for `rows` rows of `columns`.
 void clipkit_add_bias(float *x, size_t rows, size_t columns, const float *bias);
+
+/// Pillow's horizontal resampling pass (8-bit RGB, 22-bit fixed-point weights), integer-exact:
+/// output pixel `xx` of row `r` is clip8(2^21 + Σ_t src[r][starts[xx] + t] · weights[xx ·
+/// kernel_size + t] >> 22) per channel, for t < counts[xx]. Rows of `src` are `src_stride`
+/// bytes apart; `dst` rows are `3 · out_width` bytes. (resample.c)
+void clipkit_resample_horizontal_rgb(const uint8_t *src, size_t src_stride, size_t rows,
+                                     const ptrdiff_t *starts, const ptrdiff_t *counts,
+                                     const int32_t *weights, size_t kernel_size,
+                                     size_t out_width, uint8_t *dst);
+
+/// ``clipkit_resample_horizontal_rgb`` in plain C, what the SSE4.1 variant must equal (tests).
+void clipkit_resample_horizontal_rgb_reference(const uint8_t *src, size_t src_stride, size_t rows,
+                                               const ptrdiff_t *starts, const ptrdiff_t *counts,
+                                               const int32_t *weights, size_t kernel_size,
+                                               size_t out_width, uint8_t *dst);
 
 /// Scratch floats `clipkit_attention_head` needs for sequences up to `length` tokens.
 size_t clipkit_attention_scratch_count(size_t length, size_t head_size);
