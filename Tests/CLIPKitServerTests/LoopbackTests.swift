@@ -6,13 +6,15 @@ import Testing
 
 @Suite("Real HTTP on loopback")
 struct LoopbackTests {
-    @Test("32 concurrent clients over real connections all get their own answers")
+    @Test("16 concurrent clients over real connections all get their own answers")
     func concurrentClients() async throws {
         let app = try ServerFixtures.application { $0.maxBatch = 8; $0.maxWait = .milliseconds(20) }
         let png = ServerFixtures.dataURI(try ServerFixtures.png)
+        // 16, not more: HummingbirdTesting's live client gives up after a fixed 20 s, which a
+        // loaded CI machine running the other suites at the same time came close to.
         try await app.test(.live) { client in
             let answers = try await withThrowingTaskGroup(of: (Int, [String]).self) { group in
-                for i in 0..<32 {
+                for i in 0..<16 {
                     group.addTask {
                         // Each client has its own label set, so answers cannot be mixed up unnoticed.
                         let labels = ["label \(i)", "other \(i)"]
@@ -28,11 +30,11 @@ struct LoopbackTests {
                 }
                 return try await group.reduce(into: [Int: [String]]()) { $0[$1.0] = $1.1 }
             }
-            #expect(answers.count == 32)
+            #expect(answers.count == 16)
             for (i, labels) in answers { #expect(labels == ["label \(i)", "other \(i)"]) }
             try await client.execute(uri: "/metrics", method: .get) { response in
                 let text = String(buffer: response.body)
-                #expect(text.contains(#"clipkit_requests_total{route="/v1/classify",status="200"} 32"#))
+                #expect(text.contains(#"clipkit_requests_total{route="/v1/classify",status="200"} 16"#))
             }
         }
     }

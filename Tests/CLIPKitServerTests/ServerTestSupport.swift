@@ -39,6 +39,9 @@ enum ServerFixtures {
         configuration.port = 0
         configuration.modelID = "tiny-clip"
         configuration.decodeConcurrency = 2
+        // Tests that are not about deadlines must not hit one on a loaded CI machine (the
+        // deadline tests set their own).
+        configuration.requestTimeout = .seconds(300)
         edit(&configuration)
         return configuration
     }

@@ -66,6 +66,18 @@ struct ShutdownTests {
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
     }
 
+    /// Waits until the server reports an admitted item in `GET /metrics` (a request is in
+    /// flight, waiting for its batch).
+    static func waitUntilAdmitted(port: Int) async throws {
+        let url = URL(string: "http://127.0.0.1:\(port)/metrics")!  // allowed: fixed URL
+        for _ in 0..<600 {
+            if let (data, _) = try? await URLSession.shared.data(from: url),
+               !String(decoding: data, as: UTF8.self).contains("clipkit_admitted_items 0\n") { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw ServerError(description: "the request was never admitted")
+    }
+
     /// Waits until `GET /health` answers 200 (the model has loaded).
     static func waitUntilHealthy(port: Int) async throws {
         let url = URL(string: "http://127.0.0.1:\(port)/health")!  // allowed: fixed URL
@@ -80,12 +92,15 @@ struct ShutdownTests {
     @Test("SIGTERM and SIGINT: in-flight requests finish, the process exits 0, new connections are refused",
           arguments: [SIGTERM, SIGINT])
     func gracefulShutdown(signal: Int32) async throws {
-        // A long fill wait keeps the request in flight while the signal arrives.
+        // A long fill wait keeps the request in flight while the signal arrives (the drain
+        // waits for it, so the wait is also the test's length).
         let server = try Self.start(["--max-wait-ms", "3000", "--max-batch", "64"])
         try await Self.waitUntilHealthy(port: server.port)
         let body: [String: Any] = ["images": [ServerFixtures.dataURI(try ServerFixtures.png)], "labels": ["a", "b"]]
         async let answer = Self.post(port: server.port, path: "/v1/classify", json: body)
-        try await Task.sleep(for: .milliseconds(1000))
+        // Signal only once the server holds the request (a fixed sleep was not enough on a
+        // loaded machine: the request had not connected yet).
+        try await Self.waitUntilAdmitted(port: server.port)
         kill(server.process.processIdentifier, signal)
         let (status, data) = try await answer
         #expect(status == 200, "\(String(decoding: data, as: UTF8.self))")
@@ -103,7 +118,7 @@ struct ShutdownTests {
 
     /// Sends `request` on a new TCP connection to 127.0.0.1:`port`, then aborts the connection
     /// (SO_LINGER 0: a reset, as when a client process dies or a proxy gives up).
-    static func sendAndHangUp(port: Int, request: [UInt8], after delay: Duration) async throws {
+    static func sendAndHangUp(port: Int, request: [UInt8], after wait: () async throws -> Void) async throws {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #expect(fd >= 0)
         var address = sockaddr_in()
@@ -116,7 +131,7 @@ struct ShutdownTests {
         #expect(connected == 0)
         let sent = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
         #expect(sent == request.count)
-        try await Task.sleep(for: delay)
+        try await wait()
         var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
         _ = setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
         close(fd)
@@ -131,10 +146,18 @@ struct ShutdownTests {
         let json = try JSONSerialization.data(withJSONObject: ["images": [png], "labels": ["a", "b"]])
         let head = "POST /v1/classify HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             + "Content-Length: \(json.count)\r\n\r\n"
-        try await Self.sendAndHangUp(port: server.port, request: Array(head.utf8) + Array(json), after: .milliseconds(800))
-        try await Task.sleep(for: .seconds(3))
-        let metrics = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(server.port)/metrics")!).0  // allowed: fixed URL
-        let text = String(decoding: metrics, as: UTF8.self)
+        // Hang up once the image is queued; then wait (no fixed sleeps: a loaded machine
+        // stretches every step) until the fill wait has passed and the image was dropped.
+        try await Self.sendAndHangUp(port: server.port, request: Array(head.utf8) + Array(json)) {
+            try await Self.waitUntilAdmitted(port: server.port)
+        }
+        let url = URL(string: "http://127.0.0.1:\(server.port)/metrics")!  // allowed: fixed URL
+        var text = ""
+        for _ in 0..<600 {
+            text = String(decoding: try await URLSession.shared.data(from: url).0, as: UTF8.self)
+            if text.contains("clipkit_admitted_items 0\n") { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
         #expect(text.contains("clipkit_dropped_items_total 1\n"), "\(text)")
         #expect(text.contains("clipkit_images_total 0\n"))
     }
