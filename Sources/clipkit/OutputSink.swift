@@ -24,11 +24,13 @@ final class OutputSink {
             return
         }
         let url = URL(fileURLWithPath: path)
-        let exists = appending && FileManager.default.fileExists(atPath: url.path)
-        guard exists || FileManager.default.createFile(atPath: url.path, contents: nil),
-              let handle = try? FileHandle(forWritingTo: url)
+        // open(2), not FileManager.createFile: on Linux that writes through a temporary folder
+        // in /tmp that it never removes. Without `appending` an existing file is emptied.
+        let descriptor = open(url.path, O_WRONLY | O_CREAT | (appending ? 0 : O_TRUNC), 0o644)
+        if descriptor >= 0 { Glibc.close(descriptor) }
+        guard descriptor >= 0, let handle = try? FileHandle(forWritingTo: url)
         else { throw CLIError("cannot create output file \(path)") }
-        if exists { _ = try? handle.seekToEnd() }
+        if appending { _ = try? handle.seekToEnd() }
         self.handle = handle
         self.url = url
         closesHandle = true

@@ -160,11 +160,13 @@ private final class PartialFile: @unchecked Sendable {
 
     init(_ url: URL) throws {
         self.url = url
-        if !FileManager.default.fileExists(atPath: url.path) {
-            guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
-                throw HubError.cacheIO(path: url.path, reason: "cannot create file")
-            }
+        // open(2), not FileManager.createFile: on Linux that writes through a temporary folder
+        // in /tmp that it never removes (one left behind per downloaded file).
+        let descriptor = open(url.path, O_WRONLY | O_CREAT, 0o644)
+        guard descriptor >= 0 else {
+            throw HubError.cacheIO(path: url.path, reason: "cannot create file: \(String(cString: strerror(errno)))")
         }
+        Glibc.close(descriptor)
         do {
             let handle = try FileHandle(forUpdating: url)
             size = Int64(try handle.seekToEnd())
