@@ -11,7 +11,14 @@ import Foundation
 ///
 /// `@unchecked Sendable`: all mutable state is guarded by `condition`.
 final class InferenceEngine: @unchecked Sendable {
-    private struct PendingImage {
+    /// A queued piece of work: its id (to take it back out) and the continuation its caller waits on.
+    private protocol PendingItem {
+        associatedtype Value
+        var id: UInt64 { get }
+        var continuation: CheckedContinuation<Value, any Error> { get }
+    }
+
+    private struct PendingImage: PendingItem {
         let id: UInt64
         let pixels: [Float]
         let deadline: ContinuousClock.Instant
@@ -20,7 +27,7 @@ final class InferenceEngine: @unchecked Sendable {
         let continuation: CheckedContinuation<([Float], InferenceTimings), any Error>
     }
 
-    private struct PendingText {
+    private struct PendingText: PendingItem {
         let id: UInt64
         let texts: [TokenizedText]
         let deadline: ContinuousClock.Instant
@@ -154,29 +161,28 @@ final class InferenceEngine: @unchecked Sendable {
     /// batch with other requests' images.
     func embedImage(pixels: [Float], deadline: ContinuousClock.Instant,
                     connection: ClientConnection = .detached) async throws -> ([Float], InferenceTimings) {
-        let id = makeID()
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                condition.lock()
-                defer { condition.unlock() }
-                if Task.isCancelled { return continuation.resume(throwing: CancellationError()) }
-                if stopping && !workerStarted { return continuation.resume(throwing: ServerError.shuttingDown) }
-                images.append(PendingImage(id: id, pixels: pixels, deadline: deadline, connection: connection,
-                                           enqueued: clock.now, continuation: continuation))
-                condition.broadcast()
-            }
-        } onCancel: {
-            condition.lock()
-            let index = images.firstIndex { $0.id == id }
-            let removed = index.map { images.remove(at: $0) }
-            condition.unlock()
-            removed?.continuation.resume(throwing: CancellationError())
+        try await enqueue(on: \.images) { id, continuation in
+            PendingImage(id: id, pixels: pixels, deadline: deadline, connection: connection,
+                         enqueued: clock.now, continuation: continuation)
         }
     }
 
     /// L2-normalised embeddings of tokenized texts [texts.count, embeddingSize], computed on the
     /// inference thread between image batches.
     func embedTexts(_ tokenized: [TokenizedText], deadline: ContinuousClock.Instant) async throws -> (Tensor, InferenceTimings) {
+        try await enqueue(on: \.texts) { id, continuation in
+            PendingText(id: id, texts: tokenized, deadline: deadline, enqueued: clock.now,
+                        continuation: continuation)
+        }
+    }
+
+    /// Appends the item `make` builds to `queue` (under the lock, waking the inference thread)
+    /// and waits for its result. A caller cancelled before or while queued gets
+    /// `CancellationError` and its item is taken back out.
+    private func enqueue<Item: PendingItem>(
+        on queue: ReferenceWritableKeyPath<InferenceEngine, [Item]> & Sendable,
+        make: (UInt64, CheckedContinuation<Item.Value, any Error>) -> Item
+    ) async throws -> Item.Value {
         let id = makeID()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
@@ -184,14 +190,13 @@ final class InferenceEngine: @unchecked Sendable {
                 defer { condition.unlock() }
                 if Task.isCancelled { return continuation.resume(throwing: CancellationError()) }
                 if stopping && !workerStarted { return continuation.resume(throwing: ServerError.shuttingDown) }
-                texts.append(PendingText(id: id, texts: tokenized, deadline: deadline, enqueued: clock.now,
-                                         continuation: continuation))
+                self[keyPath: queue].append(make(id, continuation))
                 condition.broadcast()
             }
         } onCancel: {
             condition.lock()
-            let index = texts.firstIndex { $0.id == id }
-            let removed = index.map { texts.remove(at: $0) }
+            let index = self[keyPath: queue].firstIndex { $0.id == id }
+            let removed = index.map { self[keyPath: queue].remove(at: $0) }
             condition.unlock()
             removed?.continuation.resume(throwing: CancellationError())
         }
