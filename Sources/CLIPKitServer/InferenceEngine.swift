@@ -12,7 +12,7 @@ import Foundation
 /// `@unchecked Sendable`: all mutable state is guarded by `condition`.
 final class InferenceEngine: @unchecked Sendable {
     /// A queued piece of work: its id (to take it back out) and the continuation its caller waits on.
-    private protocol PendingItem {
+    private protocol PendingItem: Sendable {
         associatedtype Value
         var id: UInt64 { get }
         var continuation: CheckedContinuation<Value, any Error> { get }

@@ -96,4 +96,52 @@ struct BatchSequenceTests {
         }
         #expect(rows == Array(0..<7))
     }
+
+    /// Files, encoded bytes (some corrupt), decoded images and loaders (some failing), in turn.
+    static func mixedInputs(count: Int) throws -> [ImageInput] {
+        let files = ImageManifest.shared.decode.filter { $0.format == "jpeg" || $0.format == "png" }
+        let corrupt = Data("not an image".utf8)
+        return try (0..<count).map { i in
+            switch i % 4 {
+            case 0: return .file(ImageManifest.url(files[(i / 4) % files.count].file))
+            case 1: return .data(i % 8 == 1 ? corrupt : try Data(contentsOf: ImageManifest.url(files[i % files.count].file)),
+                                 name: "bytes-\(i)")
+            case 2: return .decoded(try ZeroShotClassifierTests.image(width: 9 + i % 5, height: 11, seed: i), name: "pixels-\(i)")
+            default: return inputs(count: i + 1)[i]
+            }
+        }
+    }
+
+    /// Each way of decoding the next batch (idle-priority threads, ordinary tasks, between
+    /// batches) gives every input exactly once, in order, with the scores of a direct call and
+    /// the failures where the inputs are bad.
+    @Test(arguments: [DecodingOverlap.idlePriority, .normalPriority, .none])
+    func everyOverlapGivesTheResultsOfDirectCalls(overlap: DecodingOverlap) async throws {
+        let classifier = try classifier()
+        let inputs = try Self.mixedInputs(count: 26)
+        try #require(ImageManifest.shared.decode.count > 0, "the image fixtures must load")
+        var options = BatchOptions(batchSize: 5, decodingConcurrency: 2)
+        options.overlap = overlap
+        var seen = [Int]()
+        for await item in classifier.classifications(of: inputs, options: options) {
+            seen.append(item.index)
+            let direct: Result<Classification, any Error>
+            do {
+                direct = .success(try classifier.classify(try await inputs[item.index].decoded(options: .init())))
+            } catch {
+                direct = .failure(error)
+            }
+            switch (item.result, direct) {
+            case (.success(let value), .success(let expected)):
+                #expect(value.scores.map(\.label) == expected.scores.map(\.label), "input \(item.index)")
+                #expect(zip(value.scores, expected.scores).allSatisfy { abs($0.score - $1.score) < 1e-5 },
+                        "input \(item.index)")
+            case (.failure(let error), .failure(let expected)):
+                #expect(error.localizedDescription == expected.localizedDescription, "input \(item.index)")
+            default:
+                Issue.record("input \(item.index): \(item.result) but a direct call gives \(direct)")
+            }
+        }
+        #expect(seen == Array(0..<26))
+    }
 }

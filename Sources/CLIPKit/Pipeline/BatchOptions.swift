@@ -11,6 +11,8 @@ public struct BatchOptions: Sendable {
     public var decoding: ImageDecodingOptions
     /// Called after each batch has run, on a task of the run (not the caller's). Keep it quick.
     public var progress: (@Sendable (BatchProgress) -> Void)?
+    /// Forces how the next batch is decoded while one runs (tests); nil picks by the cores free.
+    var overlap: DecodingOverlap?
 
     /// Batches of 8, decoding on every core.
     public init(batchSize: Int = 8, decodingConcurrency: Int = ProcessInfo.processInfo.activeProcessorCount,

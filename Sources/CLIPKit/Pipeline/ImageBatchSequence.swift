@@ -5,7 +5,8 @@ import Foundation
 ///
 /// The run is pulled by the consumer: iterating asks for the next batch, and while that batch
 /// runs through the vision tower the batch after it is decoded and preprocessed (with up to
-/// ``BatchOptions/decodingConcurrency`` images at once). So at most two batches of pixels are in
+/// ``BatchOptions/decodingConcurrency`` images at once; at idle priority when the model uses
+/// every core, see ``DecodingOverlap``). So at most two batches of pixels are in
 /// memory however many inputs there are, and a consumer that stops iterating stops the work.
 /// An input that cannot be read fails alone; the others carry on. Cancelling the iterating task
 /// ends the sequence.
@@ -59,17 +60,32 @@ public struct ImageBatchSequence<Value: Sendable>: AsyncSequence, Sendable {
                 pending = nil
                 return nil
             }
+            let sequence = self.sequence
             if startedAt == nil {
                 startedAt = clock.now
-                pending = prepareNext()
+                pending = nextRange().map { range in Task { await sequence.prepare(range) } }
             }
             guard let current = pending else { return nil }
             let batch = await current.value
-            let sequence = self.sequence
-            let overlap = ImageBatchSequence.decodesWhileRunning
-            if overlap { pending = prepareNext() }  // decode the following batch while this one runs
+            pending = nil
+            // The following batch is decoded while this one runs: on ordinary tasks when the
+            // model leaves cores free, on idle-priority threads when it takes them all (then
+            // finished at normal priority once this batch is done).
+            let overlap = sequence.overlap
+            let following = nextRange()
+            var prefetch: IdlePrefetch?
+            if let following {
+                switch overlap {
+                case .normalPriority: pending = Task { await sequence.prepare(following) }
+                case .idlePriority: prefetch = sequence.startPrefetch(following)
+                case .none: break
+                }
+            }
             let outcomes = await Task { sequence.run(batch) }.value
-            if !overlap { pending = prepareNext() }
+            if let following, overlap != .normalPriority {
+                let prefetched = prefetch?.finish() ?? [:]
+                pending = Task { await sequence.prepare(following, prefetched: prefetched) }
+            }
             ready = outcomes
             readyIndex = 1
             completed += outcomes.count
@@ -81,13 +97,13 @@ public struct ImageBatchSequence<Value: Sendable>: AsyncSequence, Sendable {
             return outcomes.first
         }
 
-        private mutating func prepareNext() -> Task<PreparedBatch, Never>? {
+        /// The inputs of the next batch, or nil after the last one.
+        private mutating func nextRange() -> Range<Int>? {
             guard nextStart < sequence.inputs.count else { return nil }
             let start = nextStart
             let end = Swift.min(sequence.inputs.count, start + Swift.max(1, sequence.options.batchSize))
             nextStart = end
-            let sequence = self.sequence
-            return Task { await sequence.prepare(start..<end) }
+            return start..<end
         }
     }
 
@@ -102,23 +118,62 @@ public struct ImageBatchSequence<Value: Sendable>: AsyncSequence, Sendable {
         let failures: [Int: any Error]
     }
 
-    /// Whether the next batch is decoded while the model runs the current one: only when the
-    /// model leaves cores idle. When its workers take every core, a decoder running beside them
-    /// stalls every split product at its join (one worker waits while the other is preempted),
-    /// which cost more than the decoding itself (int8 end to end on 2 cores: see
-    /// docs/performance.md); decoding on all cores between batches does the same work without
-    /// that.
-    static var decodesWhileRunning: Bool { Parallel.workerCount < Parallel.coreCount }
+    /// How the next batch is decoded while the model runs the current one (tests may force one
+    /// through ``BatchOptions/overlap``).
+    var overlap: DecodingOverlap {
+        if let forced = options.overlap { return forced }
+        if Parallel.workerCount < Parallel.coreCount { return .normalPriority }
+        return IdlePrefetch.isSupported ? .idlePriority : .none
+    }
 
-    func prepare(_ range: Range<Int>) async -> PreparedBatch {
-        let preprocessor = pipeline.preprocessor
+    /// Starts decoding the synchronous inputs of `range` on idle-priority threads.
+    func startPrefetch(_ range: Range<Int>) -> IdlePrefetch? {
+        let shape = pipeline.preprocessor.outputShape
         let decoding = options.decoding
-        let shape = preprocessor.outputShape
+        let indices = range.filter { if case .loader = inputs[$0] { false } else { true } }
+        return IdlePrefetch(indices: indices, threads: options.decodingConcurrency) { index in
+            let input = inputs[index]
+            do {
+                guard let image = try input.decodedNow(options: decoding) else { return nil }
+                return .success(try preprocessedPixels(of: input, decoded: image, shape: shape))
+            } catch {
+                return .failure(error)
+            }
+        }
+    }
+
+    /// The preprocessed pixels of a decoded input, checked against the batch's shape.
+    func preprocessedPixels(of input: ImageInput, decoded image: DecodedImage,
+                shape: (channels: Int, height: Int, width: Int)) throws -> [Float] {
+        let preprocessor = pipeline.preprocessor
+        let actual = preprocessor.outputShape(for: image)
+        guard actual == shape else {
+            throw PipelineError.unexpectedImageShape(
+                name: input.name, expected: [shape.channels, shape.height, shape.width],
+                actual: [actual.channels, actual.height, actual.width])
+        }
+        var pixels = [Float](repeating: 0, count: shape.channels * shape.height * shape.width)
+        pixels.withUnsafeMutableBufferPointer { _ = preprocessor.preprocess(image, into: $0) }
+        return pixels
+    }
+
+    /// Decodes and preprocesses the inputs of `range` (with up to
+    /// ``BatchOptions/decodingConcurrency`` at once), except those `prefetched` already holds.
+    func prepare(_ range: Range<Int>, prefetched: [Int: IdlePrefetch.Outcome] = [:]) async -> PreparedBatch {
+        let decoding = options.decoding
+        let shape = pipeline.preprocessor.outputShape
         let imageSize = shape.channels * shape.height * shape.width
         var images = [Int: [Float]]()
         var failures = [Int: any Error]()
-        await withTaskGroup(of: (Int, Result<[Float], any Error>).self) { group in
-            var offsets = range.indices.makeIterator()
+        func record(_ index: Int, _ outcome: IdlePrefetch.Outcome) {
+            switch outcome {
+            case .success(let pixels): images[index] = pixels
+            case .failure(let error): failures[index] = error
+            }
+        }
+        for (index, outcome) in prefetched where range.contains(index) { record(index, outcome) }
+        await withTaskGroup(of: (Int, IdlePrefetch.Outcome).self) { group in
+            var offsets = range.filter { prefetched[$0] == nil }.makeIterator()
             func addNext() -> Bool {
                 guard let index = offsets.next() else { return false }
                 let input = inputs[index]
@@ -126,15 +181,7 @@ public struct ImageBatchSequence<Value: Sendable>: AsyncSequence, Sendable {
                     if Task.isCancelled { return (index, .failure(CancellationError())) }
                     do {
                         let image = try await input.decoded(options: decoding)
-                        let actual = preprocessor.outputShape(for: image)
-                        guard actual == shape else {
-                            throw PipelineError.unexpectedImageShape(
-                                name: input.name, expected: [shape.channels, shape.height, shape.width],
-                                actual: [actual.channels, actual.height, actual.width])
-                        }
-                        var pixels = [Float](repeating: 0, count: imageSize)
-                        pixels.withUnsafeMutableBufferPointer { _ = preprocessor.preprocess(image, into: $0) }
-                        return (index, .success(pixels))
+                        return (index, .success(try preprocessedPixels(of: input, decoded: image, shape: shape)))
                     } catch {
                         return (index, .failure(error))
                     }
@@ -142,11 +189,8 @@ public struct ImageBatchSequence<Value: Sendable>: AsyncSequence, Sendable {
                 return true
             }
             for _ in 0..<Swift.max(1, options.decodingConcurrency) where !addNext() { break }
-            while let (index, result) = await group.next() {
-                switch result {
-                case .success(let pixels): images[index] = pixels
-                case .failure(let error): failures[index] = error
-                }
+            while let (index, outcome) = await group.next() {
+                record(index, outcome)
                 _ = addNext()
             }
         }
@@ -175,4 +219,17 @@ public struct ImageBatchSequence<Value: Sendable>: AsyncSequence, Sendable {
             return BatchItem(index: index, input: inputs[index], result: result)
         }
     }
+}
+
+/// How a batch run decodes the next batch while the model runs the current one.
+enum DecodingOverlap: Sendable {
+    /// On ordinary tasks: the model leaves cores free.
+    case normalPriority
+    /// On ``IdlePrefetch``'s idle-priority threads, then finished at normal priority: the
+    /// model's workers take every core. At normal priority a decoder beside them would stall
+    /// every split product at its join (one worker waits while the other is preempted), which
+    /// cost more than the decoding itself (int8 end to end on 2 cores: see docs/performance.md).
+    case idlePriority
+    /// Not at all: between batches, on every core (no idle scheduling class).
+    case none
 }

@@ -29,4 +29,15 @@ public enum ImageInput: Sendable {
         case .loader(_, let load): return try await load()
         }
     }
+
+    /// Decodes the input on the calling thread, or returns nil for a `.loader` (which must be
+    /// awaited).
+    func decodedNow(options: ImageDecodingOptions) throws -> DecodedImage? {
+        switch self {
+        case .file(let url): return try ImageDecoder.decode(contentsOf: url, options: options)
+        case .data(let data, let name): return try ImageDecoder.decode(data, name: name, options: options)
+        case .decoded(let image, _): return image
+        case .loader: return nil
+        }
+    }
 }
