@@ -128,8 +128,9 @@ struct Linear: Sendable {
                       activation: activation)
             return
         }
+        // A few claims per worker, so a worker that falls behind leaves its tiles to the others.
         let tiles = (outputSize + 31) / 32
-        Parallel.chunks(tiles) { range in
+        Parallel.dynamicBlocks(tiles, block: max(1, tiles / (3 * Parallel.workerCount))) { _, range in
             // Column ranges start at multiples of 32, the kernels' tile width.
             applyPacked(input, rowsIn: 0..<rows, columns: range.lowerBound * 32..<min(range.upperBound * 32, outputSize),
                         into: out, accumulate: accumulate, stride: stride, activation: activation)

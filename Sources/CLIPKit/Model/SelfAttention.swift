@@ -107,15 +107,10 @@ struct MLP: Sendable {
         // `down`'s prepared rows overwrite `up`'s input rows only after `up` has read them: the
         // workspace keeps one reduced-precision row per token, and each block is row-local.
         let hidden = down.input(ws.intermediate, workspace: ws)
-        Parallel.rowParts(rows, grain: block) { part, range in
-            var start = range.lowerBound
-            while start < range.upperBound {
-                let rowBlock = start..<min(start + block, range.upperBound)
-                up.apply(input, rowsIn: rowBlock, into: ws.intermediate, activation: activation)
-                down.prepare(ws.intermediate, rowsIn: rowBlock, part: part, workspace: ws)
-                down.apply(hidden, rowsIn: rowBlock, into: ws.hidden, accumulate: true)
-                start = rowBlock.upperBound
-            }
+        Parallel.dynamicBlocks(rows, block: block) { part, rowBlock in
+            up.apply(input, rowsIn: rowBlock, into: ws.intermediate, activation: activation)
+            down.prepare(ws.intermediate, rowsIn: rowBlock, part: part, workspace: ws)
+            down.apply(hidden, rowsIn: rowBlock, into: ws.hidden, accumulate: true)
         }
     }
 }

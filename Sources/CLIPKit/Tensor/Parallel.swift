@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// Splits the element-wise and attention kernels over the cores.
 ///
@@ -37,19 +38,49 @@ enum Parallel {
         perform(parts) { part in body(part, (part * count / parts)..<((part + 1) * count / parts)) }
     }
 
-    /// Calls `body(worker, item)` for every item in `0..<count`, items dealt round-robin to
-    /// at most `limit` workers; `worker` (below `limit`) indexes per-worker scratch space.
+    /// Calls `body(worker, range)` for consecutive blocks of `block` items covering
+    /// `0..<count`, each worker taking the next block as it finishes one, so a worker that
+    /// falls behind (preempted, or slowed by a neighbour) leaves its blocks to the others
+    /// instead of holding everyone at the join; `worker` (below ``workerCount``) indexes
+    /// per-worker scratch space.
+    static func dynamicBlocks(_ count: Int, block: Int, _ body: (_ worker: Int, Range<Int>) -> Void) {
+        let block = max(1, block)
+        let blocks = (count + block - 1) / block
+        let workers = min(workerCount, blocks)
+        guard workers > 1 else {
+            if count > 0 { body(0, 0..<count) }
+            return
+        }
+        let next = BlockCounter()
+        perform(workers) { worker in
+            while true {
+                let index = next.value.wrappingAdd(1, ordering: .relaxed).oldValue
+                guard index < blocks else { return }
+                body(worker, (index * block)..<min(count, (index + 1) * block))
+            }
+        }
+    }
+
+    /// The next block to hand out.
+    private final class BlockCounter: Sendable {
+        let value = Atomic(0)
+    }
+
+    /// Calls `body(worker, item)` for every item in `0..<count` on at most `limit` workers,
+    /// each taking the next item as it finishes one; `worker` (below `limit`) indexes
+    /// per-worker scratch space.
     static func forEach(_ count: Int, workers limit: Int, _ body: (_ worker: Int, _ item: Int) -> Void) {
         let workers = min(limit, count)
         guard workers > 1 else {
             for item in 0..<count { body(0, item) }
             return
         }
+        let next = BlockCounter()
         perform(workers) { worker in
-            var item = worker
-            while item < count {
+            while true {
+                let item = next.value.wrappingAdd(1, ordering: .relaxed).oldValue
+                guard item < count else { return }
                 body(worker, item)
-                item += workers
             }
         }
     }
