@@ -107,19 +107,29 @@ INLINE void add_bias_body(float *x, size_t rows, size_t columns, const float *bi
                 for (size_t b = 0; b < QB; b++)                                                    \
                     for (size_t j = 0; j < KB; j++) scores[b * padded + j0 + j] = acc[b][j];       \
             }                                                                                      \
+            /* Softmax without the 1/sum (applied to the context rows instead). The maximum and the\
+               sum run in KB independent lanes: a single running sum is a chain of dependent adds, \
+               which had left this loop scalar and latency-bound. */                               \
+            float inverse[QB];                                                                     \
             for (size_t b = 0; b < block; b++) {                                                   \
                 float *s = scores + b * padded;                                                    \
                 const size_t seen = causal ? i0 + b + 1 : length;                                  \
+                const size_t whole = seen / KB * KB;                                               \
+                float lanes[KB];                                                                   \
+                for (size_t j = 0; j < KB; j++) lanes[j] = s[0];                                   \
+                for (size_t j0 = 0; j0 < whole; j0 += KB)                                          \
+                    for (size_t j = 0; j < KB; j++) lanes[j] = s[j0 + j] > lanes[j] ? s[j0 + j] : lanes[j];\
                 float maximum = s[0];                                                              \
-                for (size_t j = 1; j < seen; j++) maximum = s[j] > maximum ? s[j] : maximum;       \
+                for (size_t j = 0; j < KB; j++) maximum = lanes[j] > maximum ? lanes[j] : maximum; \
+                for (size_t j = whole; j < seen; j++) maximum = s[j] > maximum ? s[j] : maximum;   \
+                for (size_t j = 0; j < seen; j++) s[j] = clipkit_fast_expf(s[j] - maximum);        \
+                for (size_t j = 0; j < KB; j++) lanes[j] = 0;                                      \
+                for (size_t j0 = 0; j0 < whole; j0 += KB)                                          \
+                    for (size_t j = 0; j < KB; j++) lanes[j] += s[j0 + j];                         \
+                for (size_t j = whole; j < seen; j++) lanes[j - whole] += s[j];                    \
                 float sum = 0;                                                                     \
-                for (size_t j = 0; j < seen; j++) {                                                \
-                    const float e = clipkit_fast_expf(s[j] - maximum);                                     \
-                    s[j] = e;                                                                      \
-                    sum += e;                                                                      \
-                }                                                                                  \
-                const float inverse = 1.0f / sum;                                                  \
-                for (size_t j = 0; j < seen; j++) s[j] *= inverse;                                 \
+                for (size_t j = 0; j < KB; j++) sum += lanes[j];                                   \
+                inverse[b] = 1.0f / sum;                                                           \
                 /* Masked keys weigh nothing in the context sum below. */                          \
                 for (size_t j = seen; j < seen_max; j++) s[j] = 0;                                 \
             }                                                                                      \
@@ -138,14 +148,14 @@ INLINE void add_bias_body(float *x, size_t rows, size_t columns, const float *bi
                     }                                                                              \
                 }                                                                                  \
                 for (size_t b = 0; b < block; b++)                                                 \
-                    for (size_t d = 0; d < DC; d++) out[(i0 + b) * out_stride + d0 + d] = acc[b][d]; \
+                    for (size_t d = 0; d < DC; d++) out[(i0 + b) * out_stride + d0 + d] = acc[b][d] * inverse[b]; \
             }                                                                                      \
             for (; d0 < head_size; d0++) {                                                         \
                 for (size_t b = 0; b < block; b++) {                                               \
                     float sum = 0;                                                                 \
                     for (size_t j = 0; j < seen_max; j++)                                          \
                         sum += scores[b * padded + j] * v[j * stride + d0];                        \
-                    out[(i0 + b) * out_stride + d0] = sum;                                         \
+                    out[(i0 + b) * out_stride + d0] = sum * inverse[b];                            \
                 }                                                                                  \
             }                                                                                      \
         }                                                                                          \
