@@ -4,7 +4,9 @@
 # end to end over 64 JPEGs (HF's zero-shot pipeline with the PIL processor vs clipkit's batch
 # pipeline), and clipkit's cold start; ONNX Runtime dynamic int8 (speed, and its accuracy on the
 # model and on a copy with outlier LayerNorm dimensions), clipkit bf16/int8 when the build has
-# --precision. Prints the CPU and its flags, images/s, prompts/s and the ratios of issues 6 and 10.
+# --precision. Prints the CPU and its flags, images/s, prompts/s and the ratios of issues 6 and 10;
+# clipkit int8 end to end also runs in every alternating round, and its ratio to ORT's int8 tower
+# is printed per round as well as best against best.
 #
 #   scripts/compare-peers.sh                    # makes .build/peers-venv with pinned versions
 #   PEERS_VENV=/work/venv scripts/compare-peers.sh   # reuses a venv that has them
