@@ -45,24 +45,13 @@ enum Parallel {
     /// per-worker scratch space.
     static func dynamicBlocks(_ count: Int, block: Int, _ body: (_ worker: Int, Range<Int>) -> Void) {
         let block = max(1, block)
-        let blocks = (count + block - 1) / block
-        let workers = min(workerCount, blocks)
-        guard workers > 1 else {
-            if count > 0 { body(0, 0..<count) }
-            return
-        }
-        let next = BlockCounter()
-        perform(workers) { worker in
-            while true {
-                let index = next.value.wrappingAdd(1, ordering: .relaxed).oldValue
-                guard index < blocks else { return }
-                body(worker, (index * block)..<min(count, (index + 1) * block))
-            }
+        forEach((count + block - 1) / block, workers: workerCount) { worker, index in
+            body(worker, (index * block)..<min(count, (index + 1) * block))
         }
     }
 
-    /// The next block to hand out.
-    private final class BlockCounter: Sendable {
+    /// The next item to hand out.
+    private final class ItemCounter: Sendable {
         let value = Atomic(0)
     }
 
@@ -75,7 +64,7 @@ enum Parallel {
             for item in 0..<count { body(0, item) }
             return
         }
-        let next = BlockCounter()
+        let next = ItemCounter()
         perform(workers) { worker in
             while true {
                 let item = next.value.wrappingAdd(1, ordering: .relaxed).oldValue
