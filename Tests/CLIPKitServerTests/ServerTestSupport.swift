@@ -15,6 +15,11 @@ enum ServerFixtures {
 
     static let modelDirectory = root.appendingPathComponent("models/tiny-clip")
 
+    /// How far two runs of the engine may disagree on one output element when the other items of
+    /// a batch or the order of the labels differ: the parity budget, as `Fixtures.runToRun` in the
+    /// library's tests explains (docs/deviations.md, "Batch and label order").
+    static let runToRun: Float = 1e-5
+
     static let pipeline: CLIPPipeline? = try? CLIPPipeline(directory: modelDirectory)
 
     static func loadedPipeline() throws -> CLIPPipeline {

@@ -77,7 +77,7 @@ func minimumCosine(_ tensor: Tensor, _ reference: [[Float]]) -> Double {
         #expect(layersSeen > 1)
         #expect(fast.shape == full.shape)
         let difference = zip(fast.scalars, full.scalars).map { abs($0 - $1) }.max() ?? .infinity
-        #expect(difference <= (precision == .fp32 ? 1e-6 : 0), "\(precision): \(difference)")
+        #expect(difference <= (precision == .fp32 ? Fixtures.runToRun : 0), "\(precision): \(difference)")
     }
 
     @Test func precisionCheckReportsLayersAndEmbeddings() throws {

@@ -20,7 +20,7 @@ from pyspark.sql.types import (  # noqa: E402
 
 from clipkit.spark import CLIPForZeroShotClassification, ImageAssembler, LightPipeline  # noqa: E402
 from clipkit.spark.worker import format_float  # noqa: E402
-from conftest import BAD, EXIF, GOOD, LABELS, TINY  # noqa: E402
+from conftest import BAD, EXIF, GOOD, LABELS, RUN_TO_RUN, TINY  # noqa: E402
 
 # Spark NLP 5.x, written out (com.johnsnowlabs.nlp.Annotation / AnnotationImage .dataType).
 SEED_ANNOTATION = ArrayType(StructType([
@@ -63,9 +63,9 @@ pipeline.fit(imageDF).transform(imageDF) \\
 '''
 
 
-def assert_same_annotations(a: dict, b: dict, tolerance: float = 1e-6) -> None:
+def assert_same_annotations(a: dict, b: dict, tolerance: float = RUN_TO_RUN) -> None:
     """Equal annotations per file, probabilities within `tolerance` (a batch of another
-    composition sums in another order inside BLAS, which moves the last float bits)."""
+    composition sums in another order inside BLAS: conftest.RUN_TO_RUN)."""
     assert set(a) == set(b)
     for name in a:
         assert len(a[name]) == len(b[name]), name
@@ -168,7 +168,7 @@ def test_binary_files_score_as_the_cli_and_bad_files_get_empty_arrays(binary_row
         assert set(metadata) == {"image", "origin", "height", "width", "nChannels", "mode", *LABELS}
         assert metadata["image"] == "0" and name_of(metadata["origin"]) == name
         for label in LABELS:
-            assert abs(float(metadata[label]) - expected[label]) <= 1e-6, (name, label)
+            assert abs(float(metadata[label]) - expected[label]) <= RUN_TO_RUN, (name, label)
 
 
 def test_exif_orientation_is_applied_on_the_binary_path(binary_rows):
@@ -206,7 +206,7 @@ def test_png_pixels_from_the_image_source_score_as_the_cli(spark, images_dir, mo
         name = name_of(r["origin"])
         if name.endswith((".png", ".bmp")):
             for label in LABELS:
-                assert abs(float(r["label"][0]["metadata"][label]) - cli_scores[name][label]) <= 1e-6
+                assert abs(float(r["label"][0]["metadata"][label]) - cli_scores[name][label]) <= RUN_TO_RUN
 
 
 def test_fitted_pipeline_saves_and_loads_with_its_params(spark, images_dir, model, tmp_path, binary_rows):
@@ -235,7 +235,7 @@ def test_preprocessing_setters_reach_the_engine(spark, images_dir, model, binary
     for name, source in GOOD.items():
         expected = direct.classify([source.read_bytes()]).values[0]
         got = np.array([float(rows[name][0]["metadata"][label]) for label in LABELS])
-        np.testing.assert_allclose(got, expected, atol=1e-6)
+        np.testing.assert_allclose(got, expected, atol=RUN_TO_RUN)
         assert rows[name][0]["metadata"] != binary_rows[name][0]["metadata"]
 
 
@@ -254,7 +254,7 @@ def test_light_pipeline_matches_the_dataframe(spark, images_dir, model, binary_r
         expected = binary_rows[name][0]
         assert annotation.result == expected["result"]
         for label in LABELS:  # batches differ in composition: BLAS sums in another order
-            assert abs(float(annotation.metadata[label]) - float(expected["metadata"][label])) <= 1e-6
+            assert abs(float(annotation.metadata[label]) - float(expected["metadata"][label])) <= RUN_TO_RUN
     assert LightPipeline(fitted).annotateImage(paths[0])[0]["label"] == [binary_rows[name_of(paths[0])][0]["result"]]
 
 
