@@ -134,7 +134,7 @@ struct LimitsTests {
 
     @Test("bodies held at once are bounded: past the budget, 503 with Retry-After")
     func bodyBudget() throws {
-        let budget = BodyBudget(capacity: 100)
+        let budget = AdmissionBudget(capacity: 100)
         try budget.reserve(60)
         #expect(throws: ServerError.overloaded(retryAfterSeconds: 1)) { try budget.reserve(41) }
         try budget.reserve(40)
