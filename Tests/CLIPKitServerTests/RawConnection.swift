@@ -94,15 +94,26 @@ final class RawConnection {
         try await wait(upTo: timeout) { $0.isClosedByServer }
     }
 
-    /// Waits until a whole answer with a `Content-Length` body has arrived.
+    /// Sends `request` on a new connection and returns everything received until the server
+    /// closes it (send `Connection: close`), waiting at most `timeout`.
+    static func exchange(port: Int, _ request: String, upTo timeout: Duration = .seconds(30)) async throws -> String {
+        let connection = try RawConnection(port: port)
+        connection.send(request)
+        _ = try await connection.waitUntilClosed(upTo: timeout)
+        return connection.text
+    }
+
+    /// Waits until a whole answer with a `Content-Length` body has arrived, or the server closed
+    /// the connection; returns whether either happened within `timeout`.
     func waitForAnswer(upTo timeout: Duration) async throws -> Bool {
         try await wait(upTo: timeout) { connection in
             let text = connection.text
+            if connection.isClosedByServer { return true }
             guard let split = text.range(of: "\r\n\r\n") else { return false }
             let head = text[..<split.lowerBound].lowercased()
             guard let line = head.split(separator: "\r\n").first(where: { $0.hasPrefix("content-length:") }),
                   let length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces))
-            else { return connection.isClosedByServer }
+            else { return false }
             return text.utf8.count - text[..<split.upperBound].utf8.count >= length
         }
     }
