@@ -1,5 +1,8 @@
 @testable import CLIPKitServer
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Hummingbird
 import Logging
 import ServiceLifecycle
@@ -121,12 +124,13 @@ struct ConnectionTests {
     func idleTimeout() async throws {
         try await Self.withServer({ $0.idleTimeout = .milliseconds(300) }) { port in
             let connection = try RawConnection(port: port)
+            let sent = ContinuousClock.now  // the server's idle wait starts after this
             connection.send(Self.health)
             #expect(try await connection.waitForAnswer(upTo: Self.patience))
             #expect(connection.text.hasPrefix("HTTP/1.1 200"))
-            let answered = ContinuousClock.now
             #expect(try await connection.waitUntilClosed(upTo: Self.patience))
-            #expect(ContinuousClock.now - answered >= .milliseconds(250))
+            // Not before the timeout (a 50 ms allowance for the clocks' granularity).
+            #expect(ContinuousClock.now - sent >= .milliseconds(250))
             try await Self.waitForMetric(#"clipkit_connection_timeouts_total{phase="idle"} 1"#, port: port)
         }
     }
@@ -203,7 +207,9 @@ struct ConnectionTests {
 
     @Test("a client that half-closes while its image is queued is dropped before the model")
     func halfClosedClient() async throws {
-        try await Self.withServer({ $0.maxWait = .seconds(3); $0.maxBatch = 64 }) { port in
+        // A long fill wait keeps the image queued, even on a loaded machine, until the client
+        // half-closes (a dropped image is dropped at once or when the fill wait ends).
+        try await Self.withServer({ $0.maxWait = .seconds(6); $0.maxBatch = 64 }) { port in
             let png = ServerFixtures.dataURI(try ServerFixtures.png)
             let json = String(decoding: try JSONSerialization.data(withJSONObject: ["images": [png], "labels": ["a", "b"]]),
                               as: UTF8.self)
@@ -271,6 +277,27 @@ struct ConnectionTests {
             #expect(connections.filter(\.isClosedByServer).count == Self.manyConnections)
             connections.forEach { $0.close() }
             try await Self.waitForMetric("clipkit_open_connections 1", port: port)
+        }
+    }
+
+    @Test("the soft descriptor limit is raised to the hard limit; the connection limits are validated")
+    func descriptorLimitAndValidation() throws {
+        var limit = rlimit()
+        #expect(getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0)
+        #expect(DescriptorLimit.raiseSoftLimit() == Int(clamping: limit.rlim_max))
+        #expect(getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0)
+        #expect(limit.rlim_cur == limit.rlim_max)
+        for (edit, message) in [
+            ({ (c: inout ServerConfiguration) in c.maxConnections = 0 }, "max-connections must be at least 1"),
+            ({ (c: inout ServerConfiguration) in c.headerTimeout = .zero }, "the header timeout must be positive"),
+            ({ (c: inout ServerConfiguration) in c.bodyTimeout = .seconds(-1) }, "the body timeout must be positive"),
+            ({ (c: inout ServerConfiguration) in c.idleTimeout = .zero }, "the idle timeout must be positive"),
+            ({ (c: inout ServerConfiguration) in c.minBodyBytesPerSecond = -1 }, "the minimum body rate must not be negative"),
+            ({ (c: inout ServerConfiguration) in c.maxQueuedPrompts = 0 }, "max-queued-prompts must be at least 1"),
+        ] {
+            var configuration = ServerConfiguration()
+            edit(&configuration)
+            #expect(throws: ServerError.invalidConfiguration(message)) { try configuration.validate() }
         }
     }
 }
