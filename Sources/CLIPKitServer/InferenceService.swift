@@ -108,7 +108,7 @@ final class InferenceService: Sendable {
                                             message: "at most \(configuration.maxLabels) labels per request")
         }
         // Prompts (labels × templates) run on the text tower in one job: bound them too.
-        let maxPrompts = min(4 * configuration.maxLabels, configuration.maxQueuedPrompts)
+        let maxPrompts = min(min(configuration.maxLabels, Int.max / 4) * 4, configuration.maxQueuedPrompts)
         guard job.templates.count * max(1, job.labels.count) <= maxPrompts else {
             throw ServerError.unprocessable(code: "too_many_prompts",
                                             message: "labels × templates is limited to \(maxPrompts) prompts per request")
