@@ -6,16 +6,23 @@ classification requests), and prints requests/s, images/s, p50/p99 latency, stat
 mean vision-tower batch size and the server's peak RSS. With --compare-cli it also times
 `clipkit classify --batch-size 32` on the same images (marginal rate: the difference between a
 large and a small run, so model loading and start-up cancel out). With --overload it fires
-2 x --max-queue simultaneous requests and reports how many were answered 200 and 503.
+2 x --max-queue simultaneous requests and reports how many were answered 200 and 503. With
+--stalled N it instead opens N connections that send request headers announcing a 1 MB body and
+then stall (every other one trickles a byte every 2 s), sends --normal requests on fresh
+connections while they hang, and reports how many stalled connections were answered (408) or
+closed within --stall-seconds and the normal requests' statuses and latencies.
 
 Example (release build, random-weight ViT-B/32):
   swift build -c release --product clipkit --product clipkit-bench
   .build/release/clipkit-bench write-model --preset b32 --out /tmp/b32
   scripts/serve_load.py --binary .build/release/clipkit --model /tmp/b32 --clients 64 \
       --requests 512 --compare-cli --overload
+  scripts/serve_load.py --stalled 256 --normal 20 --stall-seconds 90   # server defaults
 """
 
 import argparse
+import selectors
+import socket
 import http.client
 import json
 import os
@@ -164,6 +171,90 @@ def time_cli(args, images, count, labels):
         shutil.rmtree(folder, ignore_errors=True)
 
 
+STALLED_HEAD = (b"POST /v1/classify HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                b"Content-Length: 1000000\r\n\r\n{")
+
+
+def run_stalled(port, bodies, count, normal, window, trickle_every=2.0):
+    """Opens `count` stalled connections (odd ones trickle a byte every `trickle_every` s) and sends
+    `normal` requests on fresh connections while they hang; bounded by `window` seconds."""
+    selector = selectors.DefaultSelector()
+    began = time.time()
+    state = {}  # socket -> {"trickle", "opened", "ended", "answer"}
+    for index in range(count):
+        sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        sock.sendall(STALLED_HEAD)
+        sock.setblocking(False)
+        state[sock] = {"trickle": index % 2 == 1, "opened": time.time(), "ended": None, "answer": b""}
+        selector.register(sock, selectors.EVENT_READ)
+    print(f"stalled: {count} connections open in {time.time() - began:.2f} s "
+          f"({sum(1 for v in state.values() if v['trickle'])} trickling a byte every {trickle_every:g} s)")
+
+    results = []
+
+    def normal_requests():
+        for i in range(normal):
+            started = time.perf_counter()
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+                connection.request("POST", "/v1/classify", bodies[i % len(bodies)], {"Content-Type": "application/json"})
+                response = connection.getresponse()
+                response.read()
+                status = response.status
+                connection.close()
+            except (OSError, http.client.HTTPException) as error:
+                status = f"error {type(error).__name__}"
+            results.append((status, time.perf_counter() - started))
+            time.sleep(max(0.0, min(2.0, window / max(1, 2 * normal))))
+
+    normal_thread = threading.Thread(target=normal_requests, daemon=True)
+    normal_thread.start()
+    next_trickle = time.time() + trickle_every
+    deadline = began + window
+    while time.time() < deadline and any(v["ended"] is None for v in state.values()):
+        for key, _ in selector.select(timeout=0.2):
+            sock, info = key.fileobj, state[key.fileobj]
+            try:
+                data = sock.recv(65536)
+            except (BlockingIOError, InterruptedError):
+                continue
+            except OSError:
+                data = b""
+            if data:
+                info["answer"] += data
+            else:
+                info["ended"] = time.time()
+                selector.unregister(sock)
+        if time.time() >= next_trickle:
+            next_trickle += trickle_every
+            for sock, info in state.items():
+                if info["trickle"] and info["ended"] is None:
+                    try:
+                        sock.send(b" ")
+                    except OSError:
+                        pass
+    normal_thread.join(timeout=max(1.0, deadline + 30 - time.time()))
+    ended = [v for v in state.values() if v["ended"] is not None]
+    answered = sum(1 for v in ended if v["answer"].startswith(b"HTTP/1.1 408"))
+    other = sum(1 for v in ended if v["answer"] and not v["answer"].startswith(b"HTTP/1.1 408"))
+    times = sorted(v["ended"] - v["opened"] for v in ended)
+    share = 100.0 * len(ended) / max(1, count)
+    print(f"stalled: {len(ended)}/{count} answered or closed within {window:g} s ({share:.1f}%): "
+          f"{answered} answered 408, {other} other answers, {len(ended) - answered - other} closed unanswered; "
+          f"time to close min {percentile(times, 0):.1f} s, p50 {percentile(times, 0.5):.1f} s, "
+          f"max {percentile(times, 1):.1f} s")
+    statuses = {}
+    for status, _ in results:
+        statuses[status] = statuses.get(status, 0) + 1
+    latencies = [latency for _, latency in results]
+    under = sum(1 for status, latency in results if status == 200 and latency < 30)
+    print(f"normal: {len(results)} requests while stalled: statuses {statuses}; {under}/{normal} answered 200 in "
+          f"under 30 s; latency p50 {percentile(latencies, 0.5):.2f} s, max {percentile(latencies, 1):.2f} s")
+    for sock in state:
+        sock.close()
+    return share, under
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--binary", default=str(ROOT / ".build" / "release" / "clipkit"))
@@ -179,9 +270,16 @@ def main():
     parser.add_argument("--compare-cli", action="store_true")
     parser.add_argument("--cli-batch-size", type=int, default=32)
     parser.add_argument("--overload", action="store_true", help="also fire 2 x max-queue requests at once")
+    parser.add_argument("--stalled", type=int, default=0,
+                        help="instead of the throughput run: this many stalled connections (see above)")
+    parser.add_argument("--normal", type=int, default=20, help="normal requests sent during --stalled")
+    parser.add_argument("--stall-seconds", type=float, default=90, help="window of --stalled")
     args = parser.parse_args()
     args.requests = max(1, min(args.requests, 100_000))
     args.clients = max(1, min(args.clients, 1024))
+    args.stalled = max(0, min(args.stalled, 5000))
+    args.normal = max(0, min(args.normal, 1000))
+    args.stall_seconds = max(1.0, min(args.stall_seconds, 600.0))
 
     images = sorted(p for p in Path(args.images).iterdir() if p.suffix.lower() in {".jpg", ".jpeg", ".png", ".webp"})
     labels = [l.strip() for l in args.labels.split(",") if l.strip()]
@@ -190,6 +288,24 @@ def main():
     print(f"model: {args.model}; images: {len(images)} from {args.images}, cycled; labels: {len(labels)}")
 
     process, port = start_server(args)
+    if args.stalled:
+        try:
+            run_clients(port, bodies, 1, 2, 60)  # warm-up (label cache)
+            share, under = run_stalled(port, bodies, args.stalled, args.normal, args.stall_seconds)
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            connection.request("GET", "/metrics")
+            text = connection.getresponse().read().decode()
+            print("metrics: " + "; ".join(line for line in text.splitlines()
+                                          if line.startswith(("clipkit_connection_timeouts_total", "clipkit_open_connections",
+                                                              'clipkit_requests_total{route="/v1/classify"'))))
+            print(f"serve: peak RSS {peak_rss_mib(process.pid):.0f} MiB")
+        finally:
+            process.terminate()
+            print(f"serve: exit status after SIGTERM {process.wait(timeout=60)}")
+        ok = share >= 95.0 and under == args.normal
+        print(f"result: {'PASS' if ok else 'FAIL'} (>= 95% of stalled connections answered or closed, "
+              f"{args.normal}/{args.normal} normal requests under 30 s)")
+        sys.exit(0 if ok else 1)
     try:
         run_clients(port, bodies, min(8, args.clients), 16, 60)  # warm-up (label cache, allocations)
         seconds, latencies, statuses, _ = run_clients(port, bodies, args.clients, args.requests, args.max_seconds)

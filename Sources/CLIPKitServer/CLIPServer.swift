@@ -44,19 +44,38 @@ public enum CLIPServer {
                              setUp: (InferenceEngine) -> (@Sendable () async throws -> CLIPPipeline)?)
         throws -> Application<RouterResponder<ServerRequestContext>> {
         try configuration.validate()
+        let logger = logger ?? Logger(label: "clipkit.serve")
         let metrics = ServerMetrics()
         let service = InferenceService(configuration: configuration, metrics: metrics)
         let load = setUp(service.engine)
+        let limiter = ConnectionLimiter(maxConnections: connectionLimit(configuration, logger: logger),
+                                        operatorConnections: configuration.operatorConnections)
         let router = Router(context: ServerRequestContext.self)
         router.add(middleware: ServerMiddleware(metrics: metrics))
-        ServerRoutes(service: service).register(on: router)
-        let logger = logger ?? Logger(label: "clipkit.serve")
+        ServerRoutes(service: service, connections: limiter).register(on: router)
         return Application(
             router: router,
+            server: .clipkit(settings: .init(configuration), limiter: limiter, metrics: metrics),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port),
                                  serverName: "clipkit/\(ServerVersion.current)"),
             services: [ModelLoaderService(engine: service.engine, load: load)],
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
             logger: logger)
+    }
+
+    /// Descriptors kept free for everything but client connections: model files, the listener,
+    /// standard streams, the runtime's own.
+    static let reservedDescriptors = 64
+
+    /// `maxConnections`, lowered (with a warning) when the process's descriptor limit, raised as
+    /// far as the system allows, cannot hold that many connections.
+    private static func connectionLimit(_ configuration: ServerConfiguration, logger: Logger) -> Int {
+        let wanted = configuration.maxConnections
+        guard let descriptors = DescriptorLimit.raiseSoftLimit() else { return wanted }
+        let available = descriptors - reservedDescriptors - configuration.operatorConnections
+        guard wanted > available else { return wanted }
+        let limit = max(1, available)
+        logger.warning("max-connections \(wanted) is more than the descriptor limit allows (\(descriptors)); using \(limit)")
+        return limit
     }
 }

@@ -5,8 +5,9 @@ import NIOCore
 ///
 /// The flag is set by the channel's close future, not read from `isActive` when the request
 /// starts: on a loaded machine a client can reset its connection before the handler runs, and
-/// such a request must count as gone at once. In-process test channels never close while a
-/// request is handled, so they never count as gone.
+/// such a request must count as gone at once. A client that half-closes its connection is
+/// closed by ``ConnectionGuardHandler``, so it counts as gone too. In-process test channels
+/// never close while a request is handled, so they never count as gone.
 struct ClientConnection: Sendable {
     private let closed: Locked<Bool>?
 

@@ -7,6 +7,8 @@ final class InferenceService: Sendable {
     let engine: InferenceEngine
     let metrics: ServerMetrics
     let labelCache: LabelEmbeddingCache
+    /// Label prompts being computed (labels × templates of label sets not yet cached).
+    let promptBudget: AdmissionBudget
     private let preparer: ImagePreparer
 
     init(configuration: ServerConfiguration, metrics: ServerMetrics) {
@@ -14,6 +16,7 @@ final class InferenceService: Sendable {
         self.metrics = metrics
         engine = InferenceEngine(configuration: configuration, metrics: metrics)
         labelCache = LabelEmbeddingCache(capacityRows: configuration.labelCacheRows)
+        promptBudget = AdmissionBudget(capacity: configuration.maxQueuedPrompts)
         preparer = ImagePreparer(configuration: configuration)
     }
 
@@ -30,14 +33,36 @@ final class InferenceService: Sendable {
 
         let key = LabelEmbeddingCache.Key(templates: job.templates, labels: job.labels)
         let textDeadline = ContinuousClock.now + configuration.requestTimeout
-        // Both waits end at the request's deadline; a label computation in progress goes on for the cache.
+        let prompts = job.templates.count * job.labels.count
+        // Both waits end at the request's deadline; a label computation in progress goes on for the
+        // cache. A computation holds its prompts against the prompt budget until it ends, so label
+        // sets in flight stay bounded; when the budget is spent the label part fails with 503 at
+        // once and the group cancels the image part.
         let (embeddings, labels) = try await withDeadline(deadline) { [self] in
-            async let labelEmbeddings = labelCache.embeddings(for: key) { [engine] in
-                try await Self.labelEmbeddings(key, pipeline: pipeline, engine: engine, deadline: textDeadline)
+            try await withThrowingTaskGroup(of: ClassificationPart.self) { group in
+                group.addTask { [self] in
+                    .labels(try await labelCache.embeddings(for: key) { [engine, promptBudget] in
+                        try promptBudget.reserve(prompts)
+                        defer { promptBudget.release(prompts) }
+                        return try await Self.labelEmbeddings(key, pipeline: pipeline, engine: engine,
+                                                              deadline: textDeadline)
+                    })
+                }
+                group.addTask { [self] in
+                    .images(try await imageEmbeddings(job.images, pipeline: pipeline, deadline: deadline,
+                                                      timings: timings, connection: connection))
+                }
+                var images: [Result<[Float], ServerError>]?
+                var labels: Tensor?
+                for try await part in group {
+                    switch part {
+                    case .images(let results): images = results
+                    case .labels(let tensor): labels = tensor
+                    }
+                }
+                guard let images, let labels else { throw ServerError.internalError("missing embeddings") }
+                return (images, labels)
             }
-            let embeddings = try await imageEmbeddings(job.images, pipeline: pipeline, deadline: deadline,
-                                                       timings: timings, connection: connection)
-            return (embeddings, try await labelEmbeddings)
         }
 
         let good = embeddings.enumerated().compactMap { index, result in (try? result.get()).map { (index, $0) } }
@@ -83,7 +108,7 @@ final class InferenceService: Sendable {
                                             message: "at most \(configuration.maxLabels) labels per request")
         }
         // Prompts (labels × templates) run on the text tower in one job: bound them too.
-        let maxPrompts = 4 * configuration.maxLabels
+        let maxPrompts = min(min(configuration.maxLabels, Int.max / 4) * 4, configuration.maxQueuedPrompts)
         guard job.templates.count * max(1, job.labels.count) <= maxPrompts else {
             throw ServerError.unprocessable(code: "too_many_prompts",
                                             message: "labels × templates is limited to \(maxPrompts) prompts per request")
@@ -108,6 +133,12 @@ final class InferenceService: Sendable {
             }
             throw ServerError.unprocessable(code: code, message: error.localizedDescription)
         }
+    }
+
+    /// One half of a classification: the images' embeddings or the labels' [labels, width].
+    private enum ClassificationPart: Sendable {
+        case images([Result<[Float], ServerError>])
+        case labels(Tensor)
     }
 
     /// Normalised label embeddings [labels, width] for a cache key: with several templates,

@@ -21,12 +21,18 @@ public enum ServerError: LocalizedError, Equatable, Sendable {
     case unauthorized
     /// The queue has no room for the request's items. 503 with `Retry-After`.
     case overloaded(retryAfterSeconds: Int)
+    /// The connection was accepted past the connection limit, for `/health` and `/metrics` only.
+    /// 503 with `Retry-After`; the connection closes.
+    case tooManyConnections
     /// The model has not finished loading. 503.
     case modelLoading
     /// The model failed to load. 503.
     case modelUnavailable(String)
     /// The request's deadline passed before it was answered. 504.
     case deadlineExceeded
+    /// The request head or body stopped arriving (see the connection timeouts). 408; the
+    /// connection closes.
+    case requestTimeout
     /// No such route. 404.
     case notFound(String)
     /// The route exists but not for this method. 405.
@@ -48,9 +54,11 @@ public enum ServerError: LocalizedError, Equatable, Sendable {
         case .unsupportedMediaType(let type): "unsupported content type '\(type)'; send application/json or multipart/form-data"
         case .unauthorized: "missing or invalid API key"
         case .overloaded: "the server is at its queue limit; retry later"
+        case .tooManyConnections: "the server is at its connection limit (this connection serves /health and /metrics only); retry later"
         case .modelLoading: "the model is still loading"
         case .modelUnavailable(let reason): "the model could not be loaded: \(reason)"
         case .deadlineExceeded: "the request deadline passed before it was answered"
+        case .requestTimeout: "the request was not received in time"
         case .notFound(let path): "no route for \(path)"
         case .methodNotAllowed: "method not allowed for this route"
         case .shuttingDown: "the server is shutting down"
@@ -66,11 +74,12 @@ public enum ServerError: LocalizedError, Equatable, Sendable {
         case .unauthorized: 401
         case .notFound: 404
         case .methodNotAllowed: 405
+        case .requestTimeout: 408
         case .bodyTooLarge: 413
         case .unsupportedMediaType: 415
         case .unprocessable, .noValidImages: 422
         case .internalError, .invalidConfiguration: 500
-        case .overloaded, .modelLoading, .modelUnavailable, .shuttingDown: 503
+        case .overloaded, .tooManyConnections, .modelLoading, .modelUnavailable, .shuttingDown: 503
         case .deadlineExceeded: 504
         }
     }
@@ -82,8 +91,8 @@ public enum ServerError: LocalizedError, Equatable, Sendable {
              .methodNotAllowed:
             "invalid_request_error"
         case .unauthorized: "authentication_error"
-        case .overloaded, .modelLoading, .modelUnavailable, .shuttingDown: "overloaded_error"
-        case .deadlineExceeded: "timeout_error"
+        case .overloaded, .tooManyConnections, .modelLoading, .modelUnavailable, .shuttingDown: "overloaded_error"
+        case .deadlineExceeded, .requestTimeout: "timeout_error"
         case .internalError, .invalidConfiguration: "server_error"
         }
     }
@@ -99,9 +108,11 @@ public enum ServerError: LocalizedError, Equatable, Sendable {
         case .unsupportedMediaType: "unsupported_media_type"
         case .unauthorized: "invalid_api_key"
         case .overloaded: "queue_full"
+        case .tooManyConnections: "too_many_connections"
         case .modelLoading: "model_loading"
         case .modelUnavailable: "model_unavailable"
         case .deadlineExceeded: "deadline_exceeded"
+        case .requestTimeout: "request_timeout"
         case .notFound: "not_found"
         case .methodNotAllowed: "method_not_allowed"
         case .shuttingDown: "shutting_down"

@@ -17,6 +17,9 @@ final class ServerMetrics: Sendable {
         var batchSeconds = Histogram(bounds: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10])
         var images: UInt64 = 0
         var dropped: UInt64 = 0
+        var connectionTimeouts: [ConnectionTimeoutKind: UInt64] = [:]
+        var refusedConnections: UInt64 = 0
+        var halfClosedRequests: UInt64 = 0
         /// (time, images) of recent batches, for the images-per-second gauge.
         var recent: [(Double, Int)] = []
     }
@@ -55,13 +58,34 @@ final class ServerMetrics: Sendable {
         state.withLock { $0.dropped &+= UInt64(count) }
     }
 
+    /// Counts one connection closed (or answered 408) because a timeout passed.
+    func recordConnectionTimeout(_ kind: ConnectionTimeoutKind) {
+        state.withLock { $0.connectionTimeouts[kind, default: 0] &+= 1 }
+    }
+
+    /// Counts one connection refused past the connection limit (closed at once, or answered 503
+    /// on an operator-only connection).
+    func recordRefusedConnection() {
+        state.withLock { $0.refusedConnections &+= 1 }
+    }
+
+    /// Counts one request abandoned because its client half-closed the connection.
+    func recordHalfClosedRequest() {
+        state.withLock { $0.halfClosedRequests &+= 1 }
+    }
+
+    /// Connection timeouts so far of `kind`.
+    func connectionTimeoutCount(_ kind: ConnectionTimeoutKind) -> UInt64 {
+        state.withLock { $0.connectionTimeouts[kind] ?? 0 }
+    }
+
     /// Requests answered so far with `status` on `route`.
     func requestCount(route: String, status: Int) -> UInt64 {
         state.withLock { $0.requests[RouteStatus(route: route, status: status)] ?? 0 }
     }
 
     /// The Prometheus text exposition (format 0.0.4).
-    func render(queueDepth: Int, admitted: Int, modelReady: Bool) -> String {
+    func render(queueDepth: Int, admitted: Int, modelReady: Bool, openConnections: Int) -> String {
         let time = now()
         return state.withLock { state in
             var lines = [String]()
@@ -98,6 +122,20 @@ final class ServerMetrics: Sendable {
             lines.append("# HELP clipkit_dropped_items_total Items dropped before the model: deadline passed or client disconnected.")
             lines.append("# TYPE clipkit_dropped_items_total counter")
             lines.append("clipkit_dropped_items_total \(state.dropped)")
+            lines.append("# HELP clipkit_open_connections Client connections open now.")
+            lines.append("# TYPE clipkit_open_connections gauge")
+            lines.append("clipkit_open_connections \(openConnections)")
+            lines.append("# HELP clipkit_connection_timeouts_total Connections answered 408 or closed because a request head, a body or the next request did not arrive in time.")
+            lines.append("# TYPE clipkit_connection_timeouts_total counter")
+            for kind in ConnectionTimeoutKind.allCases {
+                lines.append("clipkit_connection_timeouts_total{phase=\"\(kind.rawValue)\"} \(state.connectionTimeouts[kind] ?? 0)")
+            }
+            lines.append("# HELP clipkit_refused_connections_total Connections refused past --max-connections (closed at once, or answered 503 on an operator-only connection).")
+            lines.append("# TYPE clipkit_refused_connections_total counter")
+            lines.append("clipkit_refused_connections_total \(state.refusedConnections)")
+            lines.append("# HELP clipkit_half_closed_requests_total Requests abandoned because the client half-closed its connection.")
+            lines.append("# TYPE clipkit_half_closed_requests_total counter")
+            lines.append("clipkit_half_closed_requests_total \(state.halfClosedRequests)")
             lines.append("# HELP clipkit_model_ready 1 once the model is loaded.")
             lines.append("# TYPE clipkit_model_ready gauge")
             lines.append("clipkit_model_ready \(modelReady ? 1 : 0)")
@@ -105,3 +143,4 @@ final class ServerMetrics: Sendable {
         }
     }
 }
+

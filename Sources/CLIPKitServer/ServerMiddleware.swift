@@ -56,7 +56,10 @@ struct ServerMiddleware: RouterMiddleware {
         switch error {
         case .overloaded(let seconds): response.headers[.retryAfter] = String(seconds)
         case .modelLoading, .shuttingDown: response.headers[.retryAfter] = "1"
-        case .bodyTooLarge: response.headers[.connection] = "close"
+        case .tooManyConnections:
+            response.headers[.retryAfter] = "1"
+            response.headers[.connection] = "close"
+        case .bodyTooLarge, .requestTimeout: response.headers[.connection] = "close"
         case .unauthorized: response.headers[.wwwAuthenticate] = "Bearer"
         default: break
         }

@@ -7,11 +7,13 @@ import NIOCore
 /// The server's route handlers.
 struct ServerRoutes: Sendable {
     let service: InferenceService
-    let bodyBudget: BodyBudget
+    let bodyBudget: AdmissionBudget
+    let connections: ConnectionLimiter
 
-    init(service: InferenceService) {
+    init(service: InferenceService, connections: ConnectionLimiter) {
         self.service = service
-        bodyBudget = BodyBudget(capacity: service.configuration.maxBufferedBodyBytes)
+        self.connections = connections
+        bodyBudget = AdmissionBudget(capacity: service.configuration.maxBufferedBodyBytes)
     }
 
     private var configuration: ServerConfiguration { service.configuration }
@@ -26,7 +28,7 @@ struct ServerRoutes: Sendable {
             var ready = false
             if case .ready = engine.modelState { ready = true }
             let text = service.metrics.render(queueDepth: engine.queuedImageCount, admitted: engine.admittedCount,
-                                              modelReady: ready)
+                                              modelReady: ready, openConnections: connections.openCount)
             return JSONResponse.text(text, contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
         router.get("/openapi.json") { _, _ in JSONResponse.text(OpenAPIDocument.json, contentType: "application/json") }
@@ -139,6 +141,8 @@ struct ServerRoutes: Sendable {
             body = try await request.body.collect(upTo: limit)
         } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             throw ServerError.bodyTooLarge(limit: limit)
+        } catch is RequestBodyTimeout {
+            throw ServerError.requestTimeout
         }
         return try await handler(body)
     }

@@ -38,6 +38,24 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Most candidate labels per request.")
     var maxLabels = 1000
 
+    @Option(help: "Most label prompts (labels × templates) of uncached label sets computed at once; more answers 503.")
+    var maxQueuedPrompts = 8192
+
+    @Option(help: "Most open client connections; past it new ones are closed at once (a few more serve /health and /metrics).")
+    var maxConnections = 1024
+
+    @Option(help: "Milliseconds for a request head to arrive (from the connection's start or the request's first byte); then 408.")
+    var headerTimeoutMs = 30_000
+
+    @Option(help: "Longest pause, in milliseconds, while a request body arrives; then 408.")
+    var bodyTimeoutMs = 60_000
+
+    @Option(help: "Slowest average body rate in bytes per second once --body-timeout-ms has passed (0: no check).")
+    var minBodyRate = 1024
+
+    @Option(help: "Milliseconds a kept-alive connection may wait for its next request before it is closed.")
+    var idleTimeoutMs = 60_000
+
     @Option(help: "Most decoded pixels per image (width × height).")
     var maxPixels = 40_000_000
 
@@ -62,10 +80,14 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         for (value, name) in [(maxBatch, "--max-batch"), (maxQueue, "--max-queue"), (maxBodyMb, "--max-body-mb"),
-                              (maxLabels, "--max-labels"), (maxPixels, "--max-pixels"), (timeoutMs, "--timeout-ms")]
+                              (maxLabels, "--max-labels"), (maxPixels, "--max-pixels"), (timeoutMs, "--timeout-ms"),
+                              (maxQueuedPrompts, "--max-queued-prompts"), (maxConnections, "--max-connections"),
+                              (headerTimeoutMs, "--header-timeout-ms"), (bodyTimeoutMs, "--body-timeout-ms"),
+                              (idleTimeoutMs, "--idle-timeout-ms")]
         where value < 1 {
             throw ValidationError("\(name) must be at least 1")
         }
+        guard minBodyRate >= 0 else { throw ValidationError("--min-body-rate must not be negative") }
         guard maxWaitMs >= 0, drainSeconds >= 0 else { throw ValidationError("--max-wait-ms and --drain-seconds must not be negative") }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
         guard maxBodyMb <= 4096 else { throw ValidationError("--max-body-mb must be at most 4096") }
@@ -82,6 +104,12 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.maxQueue = maxQueue
         configuration.maxBodyBytes = maxBodyMb * 1024 * 1024
         configuration.maxLabels = maxLabels
+        configuration.maxQueuedPrompts = maxQueuedPrompts
+        configuration.maxConnections = maxConnections
+        configuration.headerTimeout = .milliseconds(headerTimeoutMs)
+        configuration.bodyTimeout = .milliseconds(bodyTimeoutMs)
+        configuration.minBodyBytesPerSecond = minBodyRate
+        configuration.idleTimeout = .milliseconds(idleTimeoutMs)
         configuration.maxPixelCount = maxPixels
         configuration.requestTimeout = .milliseconds(timeoutMs)
         configuration.apiKey = apiKey ?? ProcessInfo.processInfo.environment["CLIPKIT_API_KEY"].flatMap { $0.isEmpty ? nil : $0 }

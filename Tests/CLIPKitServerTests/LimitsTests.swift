@@ -134,7 +134,7 @@ struct LimitsTests {
 
     @Test("bodies held at once are bounded: past the budget, 503 with Retry-After")
     func bodyBudget() throws {
-        let budget = BodyBudget(capacity: 100)
+        let budget = AdmissionBudget(capacity: 100)
         try budget.reserve(60)
         #expect(throws: ServerError.overloaded(retryAfterSeconds: 1)) { try budget.reserve(41) }
         try budget.reserve(40)
@@ -190,6 +190,36 @@ struct LimitsTests {
         }
         #expect(service.labelCache.statistics.hits == 1)
         #expect(service.labelCache.statistics.misses == 3)
+        await service.engine.shutdown()
+    }
+
+    @Test("label sets being computed hold their prompts against max-queued-prompts: past it 503, cached sets are free")
+    func promptBudget() async throws {
+        let service = InferenceService(configuration: ServerFixtures.configuration { $0.maxQueuedPrompts = 4 },
+                                       metrics: ServerMetrics())
+        service.engine.setReady(try ServerFixtures.loadedPipeline())
+        let png = ServerFixtures.dataURI(try ServerFixtures.png)
+        func job(_ labels: [String]) -> ClassificationJob {
+            ClassificationJob(images: [.encoded(png)], labels: labels, templates: ["{}"], topK: nil, singleInput: false)
+        }
+        let deadline = ContinuousClock.now + .seconds(300)
+        _ = try await service.classify(job(["a", "b"]), deadline: deadline, timings: RequestTimings())
+        #expect(service.promptBudget.reserved == 0)
+        // Other label sets in computation hold 3 of the 4 prompts: a new 2-label set does not fit.
+        try service.promptBudget.reserve(3)
+        await #expect(throws: ServerError.overloaded(retryAfterSeconds: 1)) {
+            _ = try await service.classify(job(["c", "d"]), deadline: deadline, timings: RequestTimings())
+        }
+        // A cached set needs no prompts.
+        #expect(try await service.classify(job(["a", "b"]), deadline: deadline, timings: RequestTimings()).count == 1)
+        service.promptBudget.release(3)
+        #expect(try await service.classify(job(["c", "d"]), deadline: deadline, timings: RequestTimings()).count == 1)
+        #expect(service.promptBudget.reserved == 0)
+        // A set larger than the whole budget can never fit: 422, not 503.
+        await #expect(throws: ServerError.unprocessable(code: "too_many_prompts",
+                                                        message: "labels × templates is limited to 4 prompts per request")) {
+            _ = try await service.classify(job(["1", "2", "3", "4", "5"]), deadline: deadline, timings: RequestTimings())
+        }
         await service.engine.shutdown()
     }
 }

@@ -21,7 +21,7 @@ struct MetricsTests {
         metrics.recordRequest(route: "/v1/classify", status: 200, seconds: 0.02)
         metrics.recordRequest(route: "/v1/classify", status: 503, seconds: 0.001)
         metrics.recordBatch(size: 3, seconds: 0.01)
-        let text = metrics.render(queueDepth: 5, admitted: 7, modelReady: true)
+        let text = metrics.render(queueDepth: 5, admitted: 7, modelReady: true, openConnections: 3)
         for line in [#"clipkit_requests_total{route="/v1/classify",status="200"} 1"#,
                      #"clipkit_requests_total{route="/v1/classify",status="503"} 1"#,
                      #"clipkit_request_duration_seconds_bucket{route="/v1/classify",le="0.025"} 2"#,
