@@ -62,9 +62,14 @@ public struct TokenizerPipeline: TextTokenizer {
         } catch {
             throw .unreadableFile(path: path, reason: (error as NSError).localizedDescription)
         }
+        try self.init(json: [UInt8](data), path: path, configuration: configuration, className: className)
+    }
+
+    /// Parses the bytes of a `tokenizer.json`; `path` names it in errors.
+    init(json bytes: [UInt8], path: String, configuration: TokenizerConfiguration?, className: String?) throws(TokenizerError) {
         let root: JSONNode
         do {
-            root = try JSONNode.parse([UInt8](data))
+            root = try JSONNode.parse(bytes)
         } catch {
             throw .malformedFile(path: path, reason: "it is not valid JSON: \(error.description)")
         }
@@ -192,7 +197,7 @@ public struct TokenizerPipeline: TextTokenizer {
             }
         }
         let added = postProcessor?.addedCount ?? 0
-        let room = Swift.max(0, maxLength - added)
+        let room = maxLength > added ? maxLength - added : 0
         let truncated = ids.count > room
         if truncated { ids.removeLast(ids.count - room) }
         if let postProcessor { ids = postProcessor.prefix + ids + postProcessor.suffix }
