@@ -66,6 +66,27 @@ private func variantFolder(_ name: String) throws -> URL {
         #expect(mismatches.isEmpty, "\(name): \(mismatches.count) mismatches, first: \(mismatches.prefix(4))")
     }
 
+    /// A tokenizers Unigram file (NFKC + Lowercase, Metaspace "first", `$A </s>`), run as it is.
+    @Test func unigramGoldenCasesMatchTokenizers() throws {
+        struct Golden: Decodable { let cases: [PipelineGolden.Case] }
+        let golden = try JSONDecoder().decode(
+            Golden.self, from: Data(contentsOf: Fixtures.url("tokenizer/unigram/cases.json")))
+        #expect(golden.cases.count >= 150)
+        let tokenizer = try TokenizerLoader.load(directory: Fixtures.url("tokenizer/unigram"))
+        #expect(tokenizer.paddingID == 0 && tokenizer.paddingSide == .right)
+        var mismatches: [String] = []
+        for item in golden.cases {
+            let encoded = tokenizer.encode(item.text, maxLength: 64)
+            let ids = encoded.ids + [Int](repeating: 0, count: max(0, 64 - encoded.ids.count))
+            let short = tokenizer.encode(item.text, maxLength: 16).ids
+            let full = tokenizer.encode(item.text, maxLength: .max).ids
+            if ids != item.ids || short != item.short || full != item.full {
+                mismatches.append("\(item.text.debugDescription): \(full) expected \(item.full)")
+            }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.count) mismatches, first: \(mismatches.prefix(4))")
+    }
+
     @Test func siglip2LowerCasesAndGemmaDoesNot() throws {
         let siglip2 = try TokenizerLoader.load(directory: variantFolder("siglip2"))
         let gemma = try TokenizerLoader.load(directory: variantFolder("gemma_plain"))
