@@ -162,6 +162,8 @@ import Testing
             let error = pipelineError(try replacing(key, with: value))
             #expect(error == .unsupportedComponent(path: "t.json", component: component, type: type), "\(key): \(String(describing: error))")
         }
+        let singleWord = try replacing("added_tokens", with: #"[{"id": 0, "content": "<pad>", "single_word": true}]"#)
+        #expect(pipelineError(singleWord) == .unsupportedComponent(path: "t.json", component: "added token \"<pad>\"", type: "single_word"))
         let badMerge = try replacing("model", with: #"{"type": "BPE", "vocab": {"a": 0}, "merges": ["a b"]}"#)
         #expect(pipelineError(badMerge)?.errorDescription?.contains("merge 0") == true)
         let hugeID = try replacing("model", with: #"{"type": "BPE", "vocab": {"a": 99999999999}, "merges": []}"#)

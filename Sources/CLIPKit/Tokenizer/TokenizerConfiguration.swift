@@ -95,6 +95,10 @@ struct TokenizerConfiguration: Sendable {
                       let content = fields["content"] as? String, !content.isEmpty else {
                     throw .malformedFile(path: path, reason: "added_tokens_decoder entry \(key.debugDescription) is malformed")
                 }
+                // Word-boundary matching is not implemented; refusing beats silently different ids.
+                if fields["single_word"] as? Bool == true {
+                    throw .unsupportedComponent(path: path, component: "added token \(content.debugDescription)", type: "single_word")
+                }
                 addedTokens.append(AddedToken(
                     content: content, id: id, lstrip: fields["lstrip"] as? Bool ?? false,
                     rstrip: fields["rstrip"] as? Bool ?? false, special: fields["special"] as? Bool ?? false,

@@ -317,6 +317,10 @@ public struct TokenizerPipeline: TextTokenizer {
             guard let id = entry["id"]?.integer(in: 0...Int(Int32.max)), let content = entry["content"]?.string, !content.isEmpty else {
                 throw .malformedFile(path: path, reason: "added token \(index) needs an id and a non-empty content")
             }
+            // Word-boundary matching is not implemented; refusing beats silently different ids.
+            if entry["single_word"]?.bool == true {
+                throw .unsupportedComponent(path: path, component: "added token \(content.debugDescription)", type: "single_word")
+            }
             let special = entry["special"]?.bool ?? false
             tokens.append(.init(
                 content: content, id: id, lstrip: entry["lstrip"]?.bool ?? false, rstrip: entry["rstrip"]?.bool ?? false,
