@@ -1,0 +1,39 @@
+package clipkit.spark
+
+import scala.collection.mutable
+
+/** Everything an executor needs to build (or find) its classifier; serialised into the task. */
+private[spark] final case class EngineSpec(
+    model: String,
+    labels: Seq[String],
+    template: String,
+    batchSize: Int,
+    preprocessingJson: String,
+    hubEndpoint: Option[String],
+    precision: String)
+
+/** The executor JVM's classifiers: one native handle per spec and thread count, created on first
+ *  use (model loaded, labels embedded) and shared by every task of the JVM for its whole life.
+ *  Handles are immutable in the engine, so tasks classify on one handle concurrently; the engine
+ *  also shares one copy of the weights among all handles of a process. */
+private[spark] object Engines {
+  private val handles = mutable.HashMap.empty[(EngineSpec, Int), Long]
+
+  /** The classifier handle for `spec` with `threads` engine threads (0: all cores). Creation is
+   *  serialised, so concurrent tasks wait for one load instead of loading twice. */
+  def classifier(spec: EngineSpec, threads: Int): Long = synchronized {
+    handles.getOrElseUpdate((spec, threads), {
+      NativeEngine.load()
+      spec.hubEndpoint.foreach(endpoint => NativeEngine.setEnvironment("HF_ENDPOINT", endpoint))
+      NativeEngine.createClassifier(spec.model, spec.labels.toArray, spec.template, threads, spec.batchSize,
+        spec.precision, spec.preprocessingJson)
+    })
+  }
+
+  /** Resolves a model reference on this JVM (path, Hub id or Spark NLP name) to a local folder. */
+  def resolve(reference: String, hubEndpoint: Option[String]): String = synchronized {
+    NativeEngine.load()
+    hubEndpoint.foreach(endpoint => NativeEngine.setEnvironment("HF_ENDPOINT", endpoint))
+    NativeEngine.resolveModel(reference)
+  }
+}
