@@ -18,13 +18,23 @@ private[spark] final case class EngineSpec(
  *  also shares one copy of the weights among all handles of a process. */
 private[spark] object Engines {
   private val handles = mutable.HashMap.empty[(EngineSpec, Int), Long]
+  private var endpoint: Option[String] = None
+
+  /** Points the engine's Hub client at `hub` (HF_ENDPOINT), only when it changes: setenv is not
+   *  safe against concurrent getenv, so it runs rarely and under this object's lock. */
+  private def useEndpoint(hub: Option[String]): Unit = hub.foreach { value =>
+    if (!endpoint.contains(value)) {
+      NativeEngine.setEnvironment("HF_ENDPOINT", value)
+      endpoint = Some(value)
+    }
+  }
 
   /** The classifier handle for `spec` with `threads` engine threads (0: all cores). Creation is
    *  serialised, so concurrent tasks wait for one load instead of loading twice. */
   def classifier(spec: EngineSpec, threads: Int): Long = synchronized {
     handles.getOrElseUpdate((spec, threads), {
       NativeEngine.load()
-      spec.hubEndpoint.foreach(endpoint => NativeEngine.setEnvironment("HF_ENDPOINT", endpoint))
+      useEndpoint(spec.hubEndpoint)
       NativeEngine.createClassifier(spec.model, spec.labels.toArray, spec.template, threads, spec.batchSize,
         spec.precision, spec.preprocessingJson)
     })
@@ -33,7 +43,7 @@ private[spark] object Engines {
   /** Resolves a model reference on this JVM (path, Hub id or Spark NLP name) to a local folder. */
   def resolve(reference: String, hubEndpoint: Option[String]): String = synchronized {
     NativeEngine.load()
-    hubEndpoint.foreach(endpoint => NativeEngine.setEnvironment("HF_ENDPOINT", endpoint))
+    useEndpoint(hubEndpoint)
     NativeEngine.resolveModel(reference)
   }
 }
