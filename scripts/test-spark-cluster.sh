@@ -123,16 +123,16 @@ if [ "$(echo "$table" | head -1 | tr -d ' ')" = "|image_name|result|" ] && [ "$(
 else
     fail "cluster (jar): the seed's Scala program"; grep -v '^\s*at ' "$work/shell.log" | tail -30
 fi
-grep -E '^(PASS|FAIL) |^    ' "$work/shell.log" | grep -v '^    at '
+grep -E '^(PASS|FAIL) |^    [A-Za-z]' "$work/shell.log" | grep -v '^    at '
 passed=$((passed + $(grep -c '^PASS ' "$work/shell.log")))
 failed=$((failed + $(grep -c '^FAIL ' "$work/shell.log")))
 [ "$(grep -c '^PASS \|^FAIL ' "$work/shell.log")" -eq 2 ] || fail "cluster_checks.scala did not run to the end"
 
 # The Python wheel.
-"${clean[@]}" "${hub_env[@]}" PYSPARK_PYTHON="$venv/bin/python" PYSPARK_DRIVER_PYTHON="$venv/bin/python" \
+(cd "$work/cwd" && "${clean[@]}" "${hub_env[@]}" PYSPARK_PYTHON="$venv/bin/python" PYSPARK_DRIVER_PYTHON="$venv/bin/python" \
     "$venv/bin/spark-submit" --master "$master" "${executor_conf[@]}" --conf spark.pyspark.python="$venv/bin/python" \
-    jvm/tests/cluster_job.py "$work/cwd" "$work/cli.jsonl" "$fixtures/models/tiny-clip" > "$work/python.log" 2>&1
-grep -E '^(PASS|FAIL) |^    |^\|' "$work/python.log"
+    "$repo/jvm/tests/cluster_job.py" "$work/cwd" "$work/cli.jsonl" "$fixtures/models/tiny-clip" > "$work/python.log" 2>&1)
+grep -E '^(PASS|FAIL) |^    [A-Za-z]|^\|' "$work/python.log"
 passed=$((passed + $(grep -c '^PASS ' "$work/python.log")))
 failed=$((failed + $(grep -c '^FAIL ' "$work/python.log")))
 [ "$(grep -c '^PASS \|^FAIL ' "$work/python.log")" -eq 3 ] || { fail "cluster_job.py did not run to the end"; tail -30 "$work/python.log"; }
