@@ -31,7 +31,7 @@ labels=(--label "a photo of a bird" --label "a photo of a cat" --label "a photo 
     --label "a photo of an ostrich" --label "a photo of an ox")
 cli=("$bin/clipkit" classify --model "$work/vit-b32" --format jsonl --batch-size "$batch" --threads "$cores" "${labels[@]}")
 calc() { awk "BEGIN { print $1 }"; }
-timed() { local s e; s=$(date +%s.%N); "${cli[@]}" "$@" > /dev/null; e=$(date +%s.%N); calc "$e - $s"; }
+timed() { local s e; s=$(date +%s.%N); "${cli[@]}" "$@" > /dev/null 2>&1; e=$(date +%s.%N); calc "$e - $s"; }
 one_a="$(timed "$work/images/img_0000.jpg")"; one_b="$(timed "$work/images/img_0000.jpg")"
 one="$(calc "($one_a < $one_b) ? $one_a : $one_b")"
 all="$(timed "$work/images"/*.jpg)"
