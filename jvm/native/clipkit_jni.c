@@ -217,7 +217,8 @@ static jint classify(JNIEnv *env, jlong handle, jbyteArray data, jlongArray offs
     jsize count = (*env)->GetArrayLength(env, statuses);
     int32_t labels = clipkit_classifier_label_count(classifier);
     jsize bytes = (*env)->GetArrayLength(env, data);
-    if ((*env)->GetArrayLength(env, offsets) != count + 1 || (*env)->GetArrayLength(env, sizes) != 2 * count ||
+    if ((int64_t)(*env)->GetArrayLength(env, offsets) != (int64_t)count + 1 ||
+        (int64_t)(*env)->GetArrayLength(env, sizes) != 2 * (int64_t)count ||
         (*env)->GetArrayLength(env, messages) != count || labels <= 0 ||
         (int64_t)(*env)->GetArrayLength(env, probabilities) != (int64_t)count * labels) {
         throw_error(env, CLIPKIT_ERROR_INVALID_ARGUMENT, "classify: output arrays do not match the batch");
@@ -238,9 +239,12 @@ static jint classify(JNIEnv *env, jlong handle, jbyteArray data, jlongArray offs
     }
     (*env)->GetLongArrayRegion(env, offsets, 0, count + 1, (jlong *)offs);
     (*env)->GetByteArrayRegion(env, data, 0, bytes, (jbyte *)buffer);
-    if (offs[count] > (int64_t)bytes) {
-        throw_error(env, CLIPKIT_ERROR_INVALID_ARGUMENT, "classify: offsets run past the data");
-        goto done;
+    /* Every range must lie inside `data`: 0 <= offs[0] <= ... <= offs[count] <= bytes. */
+    for (jsize i = 0; i <= count; i++) {
+        if (offs[i] < 0 || offs[i] > (int64_t)bytes || (i > 0 && offs[i] < offs[i - 1])) {
+            throw_error(env, CLIPKIT_ERROR_INVALID_ARGUMENT, "classify: offsets are not ranges inside the data");
+            goto done;
+        }
     }
     if (heights != NULL) {
         if ((h = copy_ints(env, heights, count, "classify: heights do not match the batch")) == NULL) goto done;
