@@ -101,7 +101,7 @@ fi
 grep -E '^(PASS|FAIL) |^    at ' "$work/shell.log"
 passed=$((passed + $(grep -c '^PASS ' "$work/shell.log")))
 failed=$((failed + $(grep -c '^FAIL ' "$work/shell.log")))
-[ "$(grep -c '^PASS \|^FAIL ' "$work/shell.log")" -ge 9 ] || { fail "checks.scala did not run to the end"; grep -i 'error' "$work/shell.log" | head -20; }
+[ "$(grep -c '^PASS \|^FAIL ' "$work/shell.log")" -ge 10 ] || { fail "checks.scala did not run to the end"; grep -i 'error' "$work/shell.log" | head -20; }
 
 # 3: the Python stages' schemas against the Scala stages'.
 if [ -s "$work/out/scala-schemas.json" ]; then

@@ -183,6 +183,15 @@ object JvmChecks {
       for (name <- good) expect(metadata(rows(name).head) != metadata(binaryRows(name).head), s"$name unchanged")
     }
 
+    check("one engine per JVM and settings, shared by the tasks of local[2] and reused by later jobs") {
+      val before = CLIPForZeroShotClassification.loadedEngines
+      val df = spark.read.format("binaryFile").load(images).repartition(4) // 4 tasks on 2 cores
+      val fitted = new Pipeline().setStages(Array(new ImageAssembler().setInputCol("content"), model())).fit(df)
+      val again = fitted.transform(df).select("path", "label").collect().map(r => nameOf(r.getString(0)) -> r.getSeq[Row](1)).toMap
+      expect(before >= 1 && CLIPForZeroShotClassification.loadedEngines == before, s"engines $before -> ${CLIPForZeroShotClassification.loadedEngines}")
+      sameAnnotations(again, binaryRows, 1e-6)
+    }
+
     check("one native library folder per JVM") {
       val first = NativeEngine.libraryFolder()
       expect(first == NativeEngine.libraryFolder() && java.nio.file.Files.isDirectory(first), "folder")

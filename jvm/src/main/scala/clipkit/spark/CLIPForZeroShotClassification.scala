@@ -186,6 +186,10 @@ object CLIPForZeroShotClassification extends DefaultParamsReadable[CLIPForZeroSh
   /** Spark NLP's default model name (→ openai/clip-vit-base-patch32). */
   val DefaultModel = "zero_shot_classifier_clip_vit_base_patch32"
 
+  /** Engines (model + embedded labels, one per settings and thread count) this JVM holds: a
+   *  diagnostic; on the driver of `local[N]` it counts the executors' engines too. */
+  def loadedEngines: Int = Engines.count
+
   /** Rows per engine call: a few vision-tower batches, so decoding overlaps inference. */
   private[spark] def chunkRows(batchSize: Int): Int = math.max(64, 4 * math.max(1, batchSize))
 

@@ -40,6 +40,9 @@ private[spark] object Engines {
     })
   }
 
+  /** Number of classifier handles this JVM holds. */
+  def count: Int = synchronized(handles.size)
+
   /** Resolves a model reference on this JVM (path, Hub id or Spark NLP name) to a local folder. */
   def resolve(reference: String, hubEndpoint: Option[String]): String = synchronized {
     NativeEngine.load()
