@@ -19,8 +19,9 @@ import java.util.stream.Stream;
  * <p>The jar carries libclipkit, the JNI glue and every library they need (Swift runtime, OpenBLAS,
  * libjpeg, libpng, libwebp) under {@code clipkit/native/linux-x86_64/}, each with RPATH
  * {@code $ORIGIN}. On first use they are extracted once per JVM into a private temporary folder
- * (mode 700, removed when the JVM exits) and the glue is loaded from there; the dynamic loader finds
- * the rest next to it. So {@code --jars clipkit-spark.jar} is all a cluster needs.
+ * (mode 700, removed when the JVM exits; under {@code java.io.tmpdir}, or under the folder named by
+ * the system property {@code clipkit.native.dir}) and the glue is loaded from there; the dynamic
+ * loader finds the rest next to it. So {@code --jars clipkit-spark.jar} is all a cluster needs.
  *
  * <p>Handles are immutable in the engine: any number of threads may classify with one handle.
  */
@@ -43,7 +44,11 @@ public final class NativeEngine {
                 throw new UnsupportedOperationException(
                         "clipkit: this jar carries Linux x86-64 libraries; this JVM runs on " + os + "/" + arch);
             }
-            Path dir = Files.createTempDirectory("clipkit-native-"); // rwx------ on POSIX
+            // rwx------ on POSIX; -Dclipkit.native.dir=<folder> picks the parent (e.g. when java.io.tmpdir is noexec)
+            String parent = System.getProperty("clipkit.native.dir");
+            Path dir = parent == null || parent.isEmpty()
+                    ? Files.createTempDirectory("clipkit-native-")
+                    : Files.createTempDirectory(Files.createDirectories(Path.of(parent)), "clipkit-native-");
             Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteQuietly(dir), "clipkit-native-cleanup"));
             for (String name : index()) {
                 try (InputStream in = NativeEngine.class.getResourceAsStream(RESOURCES + name)) {
