@@ -4,6 +4,7 @@
 set -euo pipefail
 packages=(pkg-config libopenblas-dev libjpeg62-turbo-dev libpng-dev libwebp-dev
     openjdk-17-jre-headless python3-venv patchelf)  # Java, venv, patchelf: the Python/Spark tests and wheel
+packages+=(openjdk-17-jdk-headless)  # javac, jar and jni.h: the JVM package (scripts/build-jar.sh)
 # The browser test of `clipkit serve`'s web page (scripts/browser-test.sh).
 packages+=(chromium curl)
 missing=()

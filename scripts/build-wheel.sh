@@ -7,34 +7,20 @@
 #   scripts/build-wheel.sh [out-dir]      (default dist/)
 #
 # Needs: swift, patchelf (scripts/bootstrap.sh installs it), python3 with venv.
+# The native folder is staged by scripts/stage-native.sh (shared with scripts/build-jar.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-dist}"
 python="${PYTHON:-python3}"
 swift_lib_dir="$(dirname "$(dirname "$(command -v swift)")")/lib/swift/linux"
 
-swift build -c release --product CLIPKitC
-lib="$(swift build -c release --show-bin-path)/libCLIPKitC.so"
-
 stage="$(mktemp -d)"
 trap 'rm -rf "$stage"' EXIT
-cp "$lib" "$stage/libclipkit.so"
-
-# Dependencies to carry: everything from the Swift toolchain, and these system libraries.
-carry_system='libopenblas|libgfortran|libquadmath|libjpeg|libpng16|libwebp'
+bundled="$(scripts/stage-native.sh "$stage")"   # fails the script if staging fails
 extras=()
-while read -r name path; do
-    [ -n "$path" ] || continue
-    if [[ "$path" == "$swift_lib_dir"/* ]] || [[ "$name" =~ ^($carry_system) ]]; then
-        cp -L "$path" "$stage/$name"
-        extras+=("$stage/$name")
-    fi
-done < <(ldd "$stage/libclipkit.so" | awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }')
-
-for f in "$stage"/*.so*; do
-    chmod u+w "$f"
-    patchelf --set-rpath '$ORIGIN' "$f"
-done
+while read -r name; do
+    [ -n "$name" ] && extras+=("$stage/$name")
+done <<< "$bundled"
 
 mkdir -p "$out"
 CLIPKIT_LIBRARY="$stage/libclipkit.so" CLIPKIT_EXTRA_LIBS="$(IFS=:; echo "${extras[*]}")" \
