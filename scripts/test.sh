@@ -46,6 +46,11 @@ pytest_suite() {
 part "pytest" pytest_suite
 # The web page of `clipkit serve` in headless Chromium.
 part "browser test" scripts/browser-test.sh
+# The JVM package: the jar, the seed's Scala program in spark-shell, a Java program (local[2]).
+part "JVM" scripts/test-jvm.sh
+# A standalone Spark cluster on loopback (master + two workers, no Swift on the executors) for the
+# jar and the Python wheel: under CI, or with CLUSTER=1 (~5 min, plus a venv for the executors).
+if [ "${CLUSTER:-${CI:+1}}" = 1 ]; then part "standalone cluster" scripts/test-spark-cluster.sh; fi
 # Under CI the suite also runs under AddressSanitizer (scripts/sanitize.sh; see docs/robustness.md
 # for its cost). Set SANITIZE=0 to skip it, SANITIZE=1 to run it outside CI.
 if [ "${SANITIZE:-${CI:+1}}" = 1 ]; then part "AddressSanitizer" scripts/sanitize.sh; fi
