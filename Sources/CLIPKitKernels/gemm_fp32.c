@@ -7,10 +7,12 @@
 // `target` and chosen with `__builtin_cpu_supports`, which Swift cannot do without building the
 // whole package for one CPU.
 //
-// Layout: the weights w[n, k] are constants, so they are packed once into panels of 16 columns
-// (n padded to a multiple of 32 with zero columns): panel p, row i holds w[16p ..< 16p+16][i],
-// 16 contiguous floats, so the micro-kernel streams one panel (AVX2: 2 × 8 lanes) or two
-// panels (AVX-512: 2 × 16 lanes) with unit stride, and the activations are read in place.
+// Layout: the weights w[n, k] are constants, so they are packed once into panels of 32 columns
+// (n padded to a multiple of 32 with zero columns): panel p, step i holds w[32p ..< 32p+32][i],
+// 32 contiguous floats, so the micro-kernel streams one panel with unit stride (AVX-512: 2 × 16
+// lanes per step; AVX2: each 16-column half as 2 × 8 lanes). A block of activation rows is
+// copied once per call into the tile's order (k steps of 12 / 6 / 4 row values), so the
+// broadcasts read one contiguous stream too.
 //
 // Register tiles: AVX-512 12 rows × 32 columns (24 accumulators), AVX2 6 × 16 (12), scalar
 // 4 × 16. Rows are taken in blocks whose activations stay in L2; inside a block every 32-column
@@ -23,8 +25,6 @@
 // the real columns, so a row's result does not depend on its position in the batch, on the
 // batch size, or on how rows and columns are split among workers (for one variant).
 #include "reduced_precision_internal.h"
-
-#include <stdlib.h>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -62,10 +62,14 @@ int clipkit_fp32_default_variant(void) {
 
 /// Rows per block: a multiple of every tile height (12, 6, 4). Their partial sums for one
 /// 32-column tile (FP32_BLOCK_ROWS × 32 floats, 12 KB) stay in L1 between K blocks.
+#ifndef FP32_BLOCK_ROWS
 #define FP32_BLOCK_ROWS 96
+#endif
 /// K per block: a 32-column tile's weights for one K block (FP32_BLOCK_K × 32 floats, 32 KB)
 /// stay in L1 while every row of the block passes over them.
+#ifndef FP32_BLOCK_K
 #define FP32_BLOCK_K 256
+#endif
 /// How many k steps ahead the AVX-512 tile prefetches its weights (a hint: it may run past the
 /// end of the panel, which is harmless).
 #ifndef FP32_PREFETCH_K
@@ -112,15 +116,13 @@ RP_INLINE void fp32_pack_rows(const float *a, size_t lda, size_t r0, size_t r_en
 /// register tiles of up to `MR` rows (`TILE(R, …)` with R a constant, so each height is its own
 /// unrolled copy). `part` holds the block's partial sums; a K block continues from them (exact:
 /// fp32 values stored and reloaded), so the summation order does not depend on the blocking.
-/// Returns 0 when the packing buffer cannot be allocated (nothing written).
+/// `ap` holds the packed rows of one block (clipkit_fp32_scratch_count(k) floats).
 #define FP32_DRIVER(NAME, ATTR, MR, TILE)                                                         \
-    ATTR static int NAME(const float *a, size_t lda, size_t m, const float *packed, size_t k,     \
-                         size_t n_begin, size_t n_end, const float *bias, int activation,         \
-                         int accumulate, float *c, size_t ldc) {                                  \
+    ATTR static void NAME(const float *a, size_t lda, size_t m, const float *packed, size_t k,    \
+                          size_t n_begin, size_t n_end, const float *bias, int activation,        \
+                          int accumulate, float *c, size_t ldc, float *ap) {                      \
         float part[FP32_BLOCK_ROWS * RP_TILE_N] __attribute__((aligned(64)));                     \
         const size_t block = fp32_block_rows(k);                                                  \
-        float *ap = aligned_alloc(64, rp_round_up(block * k * sizeof(float), 64));                \
-        if (!ap) return 0;                                                                        \
         for (size_t m0 = 0; m0 < m; m0 += block) {                                                \
             const size_t m_end = m - m0 < block ? m : m0 + block;                                 \
             fp32_pack_rows(a, lda, m0, m_end, k, MR, ap);                                         \
@@ -148,8 +150,6 @@ RP_INLINE void fp32_pack_rows(const float *a, size_t lda, size_t r0, size_t r_en
                 fp32_finish(part, m_end - m0, m0, n0, cols, bias, activation, accumulate, c, ldc); \
             }                                                                                     \
         }                                                                                         \
-        free(ap);                                                                                 \
-        return 1;                                                                                 \
     }
 #define FP32_EDGE_CASES_4(TILE)
 #define FP32_EDGE_CASES_6(TILE) \
@@ -321,19 +321,24 @@ double clipkit_fp32_fma_probe(int variant, size_t iterations, double *sink) {
     return flops;
 }
 
-int clipkit_fp32_gemm(int variant, const float *a, size_t lda, size_t m, const float *packed,
-                      size_t n, size_t k, size_t n_begin, size_t n_end, const float *bias,
-                      int activation, int accumulate, float *c, size_t ldc) {
+size_t clipkit_fp32_scratch_count(size_t k) { return fp32_block_rows(k) * k; }
+
+void clipkit_fp32_gemm(int variant, const float *a, size_t lda, size_t m, const float *packed,
+                       size_t n, size_t k, size_t n_begin, size_t n_end, const float *bias,
+                       int activation, int accumulate, float *c, size_t ldc, float *scratch) {
     (void)n;
     if (!clipkit_fp32_supported(variant)) variant = CLIPKIT_FP32_SCALAR;
     switch (variant) {
 #if defined(__x86_64__)
     case CLIPKIT_FP32_AVX512:
-        return gemm_avx512(a, lda, m, packed, k, n_begin, n_end, bias, activation, accumulate, c, ldc);
+        gemm_avx512(a, lda, m, packed, k, n_begin, n_end, bias, activation, accumulate, c, ldc, scratch);
+        return;
     case CLIPKIT_FP32_AVX2:
-        return gemm_avx2(a, lda, m, packed, k, n_begin, n_end, bias, activation, accumulate, c, ldc);
+        gemm_avx2(a, lda, m, packed, k, n_begin, n_end, bias, activation, accumulate, c, ldc, scratch);
+        return;
 #endif
     default:
-        return gemm_scalar(a, lda, m, packed, k, n_begin, n_end, bias, activation, accumulate, c, ldc);
+        gemm_scalar(a, lda, m, packed, k, n_begin, n_end, bias, activation, accumulate, c, ldc, scratch);
+        return;
     }
 }

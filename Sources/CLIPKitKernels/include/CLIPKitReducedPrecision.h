@@ -179,7 +179,7 @@ void clipkit_bf16_gemm(int variant, const float *a, size_t lda, const uint16_t *
 /// Number of floats of packed fp32 weights for [n, k]: padded n × k.
 size_t clipkit_fp32_packed_count(size_t n, size_t k);
 
-/// Packs fp32 weights w[n, k] into panels of 16 columns (k rows of 16 floats each; n padded to
+/// Packs fp32 weights w[n, k] into panels of 32 columns (k steps of 32 floats each; n padded to
 /// a multiple of 32 with zeros), the layout every fp32 variant streams.
 void clipkit_fp32_pack(const float *w, size_t n, size_t k, float *packed);
 
@@ -187,11 +187,15 @@ void clipkit_fp32_pack(const float *w, size_t n, size_t k, float *packed);
 /// n_begin..<n_end (n_begin a multiple of 32) and all m rows (a rows `lda` apart, c rows `ldc`
 /// apart). `bias` may be NULL. Each element is summed in increasing k with one multiply-add per
 /// k whatever its row's position, so for one variant a row's result does not depend on the batch
-/// it is in nor on how rows and columns are split (batch invariance). Returns 1, or 0 when its
-/// scratch (a block of rows, at most 96 × k floats) cannot be allocated; c is then untouched.
-int clipkit_fp32_gemm(int variant, const float *a, size_t lda, size_t m, const float *packed,
-                      size_t n, size_t k, size_t n_begin, size_t n_end, const float *bias,
-                      int activation, int accumulate, float *c, size_t ldc);
+/// it is in nor on how rows and columns are split (batch invariance). `scratch` holds
+/// clipkit_fp32_scratch_count(k) floats (a block of rows copied into the micro-kernel's order),
+/// one per concurrent caller.
+void clipkit_fp32_gemm(int variant, const float *a, size_t lda, size_t m, const float *packed,
+                       size_t n, size_t k, size_t n_begin, size_t n_end, const float *bias,
+                       int activation, int accumulate, float *c, size_t ldc, float *scratch);
+
+/// Floats of scratch clipkit_fp32_gemm needs for inputs of width k (at most 96 · k).
+size_t clipkit_fp32_scratch_count(size_t k);
 
 /// Register-only fp32 multiply-add probe for `variant`: independent accumulator chains, no
 /// memory operands, `iterations` rounds. Returns the floating-point operations it performed
