@@ -1,8 +1,8 @@
 import CLIPKitKernels
 
 /// A fully connected layer `y = x · Wᵀ + b` (PyTorch's `nn.Linear` layout), in fp32 (weights
-/// packed for clipkit's own kernels, or on BLAS: ``KernelVariants/fp32Packed``) or with int8 /
-/// bf16 weights on clipkit's own kernels (``Precision``). One forward path: callers
+/// packed for clipkit's own kernels, or on BLAS, as ``KernelVariants/fp32Packed`` decides) or
+/// with int8 / bf16 weights on clipkit's own kernels (``Precision``). One forward path: callers
 /// ``prepare(_:rows:workspace:)`` the input (a no-op for fp32) and ``apply(_:rows:into:accumulate:outputStride:activation:)``
 /// it; the weights decide the arithmetic.
 struct Linear: Sendable {

@@ -38,10 +38,27 @@ enum KernelVariants {
     static let int8 = Int32(clipkit_int8_default_variant())
     /// The fp32 variant every packed fp32 layer uses.
     static let fp32 = Int32(clipkit_fp32_default_variant())
-    /// Whether fp32 layers pack their weights at load for clipkit's own kernels (``fp32``), so
-    /// their speed does not depend on the kernel the system BLAS picks for this CPU; with
-    /// `CLIPKIT_FP32_GEMM=blas` they stay in place and run on BLAS. Read once.
-    static let fp32Packed = ProcessInfo.processInfo.environment["CLIPKIT_FP32_GEMM"] != "blas"
+    /// Whether fp32 layers pack their weights at load for clipkit's own kernels (``fp32``)
+    /// rather than run on BLAS. `CLIPKIT_FP32_GEMM=packed` or `=blas` decides; otherwise (`auto`)
+    /// the packed kernels run whenever their vectors are wider than those of the kernel the
+    /// system BLAS runs, so fp32 never falls to a BLAS that guessed an old kernel for this CPU:
+    /// measured on a 2-core AVX-512 Xeon (docs/performance.md), the packed AVX-512 kernel did an
+    /// encoder layer's products 3.5× as fast as OpenBLAS's Prescott kernel and 1.6× its Haswell
+    /// one, but 0.86× its SkylakeX one, and the packed AVX2 kernel 0.91× Haswell's. Read once.
+    static let fp32Packed: Bool = {
+        switch ProcessInfo.processInfo.environment["CLIPKIT_FP32_GEMM"] {
+        case "packed": return true
+        case "blas": return false
+        default:
+            let bits: Int
+            switch Int(fp32) {
+            case CLIPKIT_FP32_AVX512: bits = 512
+            case CLIPKIT_FP32_AVX2: bits = 256
+            default: return false
+            }
+            return bits > BLAS.kernelVectorBits
+        }
+    }()
     /// The bf16 variant every bf16 layer uses.
     static let bf16 = Int32(clipkit_bf16_default_variant())
     /// Largest quantized activation value of the int8 variant in use.
