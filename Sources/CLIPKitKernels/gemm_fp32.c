@@ -33,8 +33,12 @@
 size_t clipkit_fp32_packed_count(size_t n, size_t k) { return clipkit_padded_n(n) * k; }
 
 void clipkit_fp32_pack(const float *w, size_t n, size_t k, float *packed) {
-    const size_t padded = clipkit_padded_n(n);
-    for (size_t p = 0; p < padded / RP_TILE_N; p++) {
+    clipkit_fp32_pack_panels(w, n, k, 0, clipkit_padded_n(n) / RP_TILE_N, packed);
+}
+
+void clipkit_fp32_pack_panels(const float *w, size_t n, size_t k, size_t panel_begin,
+                              size_t panel_end, float *packed) {
+    for (size_t p = panel_begin; p < panel_end; p++) {
         float *panel = packed + p * RP_TILE_N * k;
         for (size_t i = 0; i < k; i++)
             for (size_t j = 0; j < RP_TILE_N; j++) {

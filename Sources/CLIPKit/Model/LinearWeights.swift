@@ -84,12 +84,19 @@ final class FP32Weights: @unchecked Sendable {
     /// clipkit_fp32_packed_count(output, input) floats. [paddedOutput / 32, input, 32]
     let packed: UnsafeMutablePointer<Float>
 
-    /// Packs `weight` [output, input].
+    /// Packs `weight` [output, input], the 32-column panels split over the workers (this runs
+    /// for every fp32 weight at load: it is most of the load time).
     init(_ weight: FloatStorage, output: Int, input: Int) {
         outputSize = output
         inputSize = input
-        packed = .allocate(capacity: max(1, clipkit_fp32_packed_count(output, input)))
-        weight.withBuffer { clipkit_fp32_pack($0.baseAddress, output, input, packed) }
+        let packed = UnsafeMutablePointer<Float>.allocate(capacity: max(1, clipkit_fp32_packed_count(output, input)))
+        self.packed = packed
+        weight.withBuffer { w in
+            let source = w.baseAddress
+            Parallel.chunks(Int(clipkit_padded_n(output)) / 32, grain: 4) { panels in
+                clipkit_fp32_pack_panels(source, output, input, panels.lowerBound, panels.upperBound, packed)
+            }
+        }
     }
 
     deinit { packed.deallocate() }

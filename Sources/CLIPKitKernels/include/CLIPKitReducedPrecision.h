@@ -183,6 +183,11 @@ size_t clipkit_fp32_packed_count(size_t n, size_t k);
 /// a multiple of 32 with zeros), the layout every fp32 variant streams.
 void clipkit_fp32_pack(const float *w, size_t n, size_t k, float *packed);
 
+/// The same for panels panel_begin..<panel_end only (of padded n / 32), so several threads can
+/// pack one matrix.
+void clipkit_fp32_pack_panels(const float *w, size_t n, size_t k, size_t panel_begin,
+                              size_t panel_end, float *packed);
+
 /// c[m, n] = act(Σ_k a[m, k] · w[n, k] + bias[n]) (+ c when `accumulate`) for columns
 /// n_begin..<n_end (n_begin a multiple of 32) and all m rows (a rows `lda` apart, c rows `ldc`
 /// apart). `bias` may be NULL. Each element is summed in increasing k with one multiply-add per
