@@ -19,7 +19,8 @@
 // tile runs over all its rows, so a tile's panel is reused from cache.
 //
 // Batch invariance: every output element is Σ_k a[r, k] · w[n, k] accumulated in one register
-// lane in increasing k, one fused multiply-add per k (no reassociation pragma in this file), then
+// lane in increasing k, one multiply-add per k (fused in the vector variants; no reassociation
+// pragma in this file), then
 // bias, activation, residual. A tile with fewer rows (the edge of a block or of the batch) runs
 // the same code with fewer accumulators, and edge columns compute the whole tile and store only
 // the real columns, so a row's result does not depend on its position in the batch, on the
@@ -133,7 +134,7 @@ RP_INLINE void fp32_pack_rows(const float *a, size_t lda, size_t r0, size_t r_en
             fp32_pack_rows(a, lda, m0, m_end, k, MR, ap);                                         \
             for (size_t n0 = n_begin; n0 < n_end; n0 += RP_TILE_N) {                              \
                 const size_t cols = n_end - n0 < RP_TILE_N ? n_end - n0 : RP_TILE_N;              \
-                const float *w0 = packed + n0 * k, *w1 = w0 + 16;                 \
+                const float *w0 = packed + n0 * k, *w1 = w0 + 16;                                 \
                 for (size_t k0 = 0; k0 < k; k0 += FP32_BLOCK_K) {                                 \
                     const size_t kc = k - k0 < FP32_BLOCK_K ? k - k0 : FP32_BLOCK_K;              \
                     const int first = k0 == 0;                                                    \
@@ -332,6 +333,16 @@ void clipkit_fp32_gemm(int variant, const float *a, size_t lda, size_t m, const 
                        size_t n, size_t k, size_t n_begin, size_t n_end, const float *bias,
                        int activation, int accumulate, float *c, size_t ldc, float *scratch) {
     (void)n;
+    if (k == 0) {  // empty sums: the epilogue of zeros (the drivers' K loop would not run)
+        float zero[RP_TILE_N];
+        for (size_t r = 0; r < m; r++)
+            for (size_t n0 = n_begin; n0 < n_end; n0 += RP_TILE_N) {
+                memset(zero, 0, sizeof zero);
+                rp_finish_row(zero, n_end - n0 < RP_TILE_N ? n_end - n0 : RP_TILE_N,
+                              bias ? bias + n0 : NULL, activation, accumulate, c + r * ldc + n0);
+            }
+        return;
+    }
     if (!clipkit_fp32_supported(variant)) variant = CLIPKIT_FP32_SCALAR;
     switch (variant) {
 #if defined(__x86_64__)

@@ -31,7 +31,7 @@ private struct FP32Problem {
         a = (0..<(m * k)).map { _ in random.unit() }
         w = (0..<(n * k)).map { _ in random.unit() }
         bias = (0..<n).map { _ in random.unit() }
-        var packed = [Float](repeating: .nan, count: clipkit_fp32_packed_count(n, k))
+        var packed = [Float](repeating: .nan, count: max(1, clipkit_fp32_packed_count(n, k)))
         clipkit_fp32_pack(w, n, k, &packed)
         self.packed = packed
     }
@@ -42,11 +42,11 @@ private struct FP32Problem {
              activation: Int32 = Int32(CLIPKIT_ACTIVATION_NONE), accumulate: Bool = false,
              start: Float = 0) -> [Float] {
         var c = [Float](repeating: start, count: rows.count * n)
-        var scratch = [Float](repeating: .nan, count: clipkit_fp32_scratch_count(k))
+        var scratch = [Float](repeating: .nan, count: max(1, clipkit_fp32_scratch_count(k)))
         let cut = min(split ?? n, n)
         a.withUnsafeBufferPointer { a in
             for columns in [0..<cut, cut..<n] where !columns.isEmpty {
-                clipkit_fp32_gemm(variant, a.baseAddress! + rows.lowerBound * k, k, rows.count, packed, n, k,
+                clipkit_fp32_gemm(variant, a.baseAddress.map { $0 + rows.lowerBound * k }, k, rows.count, packed, n, k,
                                   columns.lowerBound, columns.upperBound, useBias ? bias : nil, activation,
                                   accumulate ? 1 : 0, &c, n, &scratch)
             }
@@ -74,9 +74,9 @@ private struct FP32Problem {
 }
 
 /// M, N and K off every tile and block: rows 1 … 201 (tiles of 12 / 6 / 4, blocks of up to
-/// 96 rows), columns off the 32-column tile, K past the 256-step K block.
+/// 96 rows), columns off the 32-column tile, K past the 256-step K block, and K = 0 (bias only).
 private let fp32Shapes: [(m: Int, n: Int, k: Int)] = [
-    (1, 1, 1), (3, 5, 7), (13, 33, 129), (25, 70, 66), (12, 32, 64), (97, 47, 300), (201, 65, 513),
+    (1, 1, 1), (3, 5, 7), (13, 33, 129), (25, 70, 66), (12, 32, 64), (97, 47, 300), (201, 65, 513), (4, 9, 0),
 ]
 
 @Suite struct FP32KernelTests {

@@ -184,7 +184,7 @@ struct Linear: Sendable {
                                   out + first * stride, stride)
             }
         case (.packedFP32(let w), .fp32(let x)):
-            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: clipkit_fp32_scratch_count(inputSize))
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(1, clipkit_fp32_scratch_count(inputSize)))
             defer { scratch.deallocate() }
             withExtendedLifetime(w) {
                 clipkit_fp32_gemm(KernelVariants.fp32, x + first * inputSize, inputSize, rows.count, w.packed,

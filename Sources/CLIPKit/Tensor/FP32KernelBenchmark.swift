@@ -66,7 +66,7 @@ public enum FP32KernelBenchmark {
         let own = {
             let tiles = (n + 31) / 32
             Parallel.dynamicBlocks(tiles, block: max(1, tiles / (3 * Parallel.workerCount))) { _, range in
-                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: clipkit_fp32_scratch_count(k))
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(1, clipkit_fp32_scratch_count(k)))
                 defer { scratch.deallocate() }
                 clipkit_fp32_gemm(KernelVariants.fp32, a, k, m, packed, n, k, range.lowerBound * 32,
                                   min(range.upperBound * 32, n), nil, Int32(CLIPKIT_ACTIVATION_NONE), 0, c, n, scratch)
