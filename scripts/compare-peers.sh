@@ -3,7 +3,9 @@
 # random-weight ViT-B/32, in one invocation: image tower at batch 32, text tower on 1000 prompts,
 # end to end over 64 JPEGs (HF's zero-shot pipeline with the PIL processor vs clipkit's batch
 # pipeline), and clipkit's cold start; ONNX Runtime dynamic int8 (speed, and its accuracy on the
-# model and on a copy with outlier LayerNorm dimensions), clipkit bf16/int8 when the build has
+# model and on a copy with outlier LayerNorm dimensions), OpenVINO (f32 hint, default hint = bf16
+# where the CPU has it, NNCF static int8 calibrated on 64 photos; speed and the same accuracy
+# figures), clipkit bf16/int8 when the build has
 # --precision. Prints the CPU and its flags, images/s, prompts/s and the ratios of issues 6 and 10;
 # clipkit int8 end to end also runs in every alternating round, and its ratio to ORT's int8 tower
 # is printed per round as well as best against best.
@@ -21,6 +23,8 @@ TRANSFORMERS_VERSION=5.23.0
 ONNXRUNTIME_VERSION=1.32.0
 ONNX_VERSION=1.23.2
 ONNXSCRIPT_VERSION=0.7.2
+OPENVINO_VERSION=2026.4.1
+NNCF_VERSION=3.4.0
 THREADS=${THREADS:-2}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-10}
 MODEL_DIR=${MODEL_DIR:-${TMPDIR:-/tmp}/clipkit-peers-b32}
@@ -31,11 +35,13 @@ if [[ ! -x "$venv/bin/python" ]]; then
     "$venv/bin/pip" install --quiet \
         "torch==$TORCH_VERSION" "transformers==$TRANSFORMERS_VERSION" \
         "onnxruntime==$ONNXRUNTIME_VERSION" "onnx==$ONNX_VERSION" "onnxscript==$ONNXSCRIPT_VERSION" \
+        "openvino==$OPENVINO_VERSION" "nncf==$NNCF_VERSION" \
         numpy safetensors pillow
 fi
 "$venv/bin/python" - <<EOF
-import onnxruntime, torch, transformers
-print("torch", torch.__version__, "| transformers", transformers.__version__, "| onnxruntime", onnxruntime.__version__)
+import nncf, onnxruntime, openvino, torch, transformers
+print("torch", torch.__version__, "| transformers", transformers.__version__, "| onnxruntime", onnxruntime.__version__,
+      "| openvino", openvino.__version__, "| nncf", nncf.__version__)
 EOF
 
 swift build -c release --product clipkit-bench
@@ -55,7 +61,8 @@ fi
 flags=$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' |
         grep -x -E 'avx2|fma|avx512f|avx512bw|avx512vl|avx512_vnni|avx512_bf16|amx_tile|amx_int8|amx_bf16' | xargs)
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores;" \
-     "flags: ${flags:-none of avx2/avx512}; load: $(cut -d' ' -f1-3 /proc/loadavg)"
+     "flags: ${flags:-none of avx2/avx512}; OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset};" \
+     "load: $(cut -d' ' -f1-3 /proc/loadavg)"
 # The same thread count for every runtime; OpenBLAS reads OPENBLAS_NUM_THREADS.
 OMP_NUM_THREADS=$THREADS OPENBLAS_NUM_THREADS=$THREADS \
     "$venv/bin/python" scripts/peers/compare_peers.py --model "$MODEL_DIR" --clipkit-bench "$bench" \

@@ -9,6 +9,7 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Measure clipkit's speed on this machine (release builds only).",
         subcommands: [
             ModelBenchCommand.self,
+            GemmBenchCommand.self,
             WriteModelCommand.self,
             FirstResultCommand.self,
             EndToEndCommand.self,

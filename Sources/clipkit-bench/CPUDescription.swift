@@ -20,7 +20,7 @@ enum CPUDescription {
             }
         }
         let present = interestingFlags.filter { flags.contains(Substring($0)) }
-        let kernels = [Precision.int8, .bf16].map(\.kernelDescription).joined(separator: ", ")
+        let kernels = [Precision.fp32, .int8, .bf16].map(\.kernelDescription).joined(separator: ", ")
         return "CPU: \(model) (\(ProcessInfo.processInfo.activeProcessorCount) cores); flags: \(present.joined(separator: " ")); kernels: \(kernels)"
     }
 }

@@ -13,7 +13,12 @@ Measures, in this one process (peers) and a child process (clipkit), one after t
     the same exported tower: speed, and its accuracy as the min cosine vs ORT fp32 over the first
     --accuracy-images photos of --images, also on --outlier-model (same weights with outlier
     LayerNorm dimensions); clipkit bf16/int8 and `clipkit check-precision` when the binaries
-    have them (detected from --help, so this works with builds before and after).
+    have them (detected from --help, so this works with builds before and after);
+  * OpenVINO (when the `openvino` package imports; --skip-openvino turns it off) on the same
+    exported ONNX tower: the f32 inference-precision hint, the default hint (bf16 on CPUs with
+    AVX512-BF16 or AMX, f32 elsewhere; the precision it chose is printed), and NNCF static int8
+    (`nncf.quantize`, transformer model type, calibrated on --calibration-images photos of --images, or
+    random pixels without a folder), with int8's accuracy as for ORT;
 Every figure is the best of repeated runs after a warm-up; the medians are printed too.
 """
 import argparse
@@ -132,6 +137,79 @@ def ort_peer(args, model, pixels, reference, photos, tmp):
     return results, {"ort_image": session, "ort_int8_image": int8}
 
 
+class OpenVINOSession:
+    """A compiled OpenVINO model behind ORT's `run(None, {"pixel_values": x})`, so the
+    alternating rounds and the accuracy helpers treat both runtimes alike."""
+
+    def __init__(self, compiled):
+        self.compiled = compiled
+        self.request = compiled.create_infer_request()
+
+    def run(self, _outputs, feed):
+        self.request.infer({0: feed["pixel_values"]})
+        return [np.array(self.request.get_output_tensor(0).data)]
+
+
+def openvino_compile(model, threads, hint=None):
+    """`model` compiled for the CPU with `threads` threads, one stream, latency mode, and the
+    inference-precision hint `hint` ("f32"), or OpenVINO's default (None)."""
+    import openvino as ov
+
+    config = {"INFERENCE_NUM_THREADS": threads, "NUM_STREAMS": 1, "PERFORMANCE_HINT": "LATENCY"}
+    if hint:
+        config["INFERENCE_PRECISION_HINT"] = hint
+    return ov.Core().compile_model(model, "CPU", config)
+
+
+def openvino_int8(onnx_path, calibration):
+    """NNCF post-training static int8 of the exported tower, calibrated on `calibration`
+    [n, 3, H, W]: default (performance) preset, `model_type=TRANSFORMER` (NNCF's setting for
+    transformers: SmoothQuant, layer norms and softmax left in float; without it NNCF 3.4 fails on
+    this export's embedding gather with KeyError '... node_embedding')."""
+    import nncf
+    import openvino as ov
+
+    dataset = nncf.Dataset([calibration[i:i + 1] for i in range(len(calibration))])
+    return nncf.quantize(ov.Core().read_model(onnx_path), dataset, subset_size=len(calibration),
+                         model_type=nncf.ModelType.TRANSFORMER)
+
+
+def openvino_peer(args, onnx_path, pixels, photos, calibration, reference):
+    """OpenVINO f32 hint, default hint and NNCF int8 on the tower ORT runs: speed at --batch,
+    f32's max |diff| to HF, int8's min cosine vs f32 over the photos."""
+    import openvino as ov
+
+    model = ov.Core().read_model(onnx_path)
+    results, sessions = {}, {}
+    for key, hint in [("ov_f32_image", "f32"), ("ov_default_image", None)]:
+        compiled = openvino_compile(model, args.threads, hint)
+        session = OpenVINOSession(compiled)
+        if hint is None:
+            chosen = compiled.get_property("INFERENCE_PRECISION_HINT")  # an ov.Type
+            results["ov_default_precision"] = chosen.get_type_name() if hasattr(chosen, "get_type_name") else str(chosen)
+        else:
+            results["ov_error"] = float(np.abs(session.run(None, {"pixel_values": pixels[:2]})[0] - reference).max())
+        best, median = timed(lambda: session.run(None, {"pixel_values": pixels}), args.seconds)
+        results[key] = (len(pixels) / best, len(pixels) / median)
+        sessions[key] = session
+    int8 = OpenVINOSession(openvino_compile(openvino_int8(onnx_path, calibration), args.threads))
+    best, median = timed(lambda: int8.run(None, {"pixel_values": pixels}), args.seconds)
+    results["ov_int8_image"] = (len(pixels) / best, len(pixels) / median)
+    results["ov_int8_cosine"] = min_cosine(embed_in_batches(int8, photos),
+                                           embed_in_batches(sessions["ov_f32_image"], photos))
+    sessions["ov_int8_image"] = int8
+    return results, sessions
+
+
+def openvino_int8_accuracy(onnx_path, photos, calibration, threads):
+    """Min cosine of OpenVINO NNCF int8 vs OpenVINO f32 over the photos, on another tower."""
+    import openvino as ov
+
+    f32 = OpenVINOSession(openvino_compile(ov.Core().read_model(onnx_path), threads, "f32"))
+    int8 = OpenVINOSession(openvino_compile(openvino_int8(onnx_path, calibration), threads))
+    return min_cosine(embed_in_batches(int8, photos), embed_in_batches(f32, photos))
+
+
 def clipkit_image_rate(args, precision=None, threading=None):
     """clipkit's image tower at --batch, best and median images/s of one short run."""
     command = [args.clipkit_bench, "model", "--model", args.model, "--batches", str(args.batch),
@@ -188,8 +266,9 @@ def interleaved(args, sessions, pixels, results):
         print(f"round {n + 1}/{args.rounds}: " + ", ".join(f"{k} {v[0]:.2f}" for k, v in measured))
 
 
-def ort_int8_accuracy(model_dir, pixels, photos, threads, tmp):
-    """Min cosine of ORT dynamic int8 vs ORT fp32 over the photos, on another model folder."""
+def ort_int8_accuracy(model_dir, pixels, photos, threads, tmp, openvino_calibration=None):
+    """Min cosine of ORT dynamic int8 vs ORT fp32 over the photos, on another model folder;
+    and OpenVINO's NNCF int8 vs its f32 on the same export when `openvino_calibration` is given."""
     from transformers import CLIPModel
 
     model = CLIPModel.from_pretrained(model_dir, dtype=torch.float32).eval()
@@ -198,20 +277,23 @@ def ort_int8_accuracy(model_dir, pixels, photos, threads, tmp):
     export_image_tower(model, pixels, fp32_path)
     del model
     quantize_int8(fp32_path, int8_path)
-    return min_cosine(embed_in_batches(ort_session(int8_path, threads), photos),
-                      embed_in_batches(ort_session(fp32_path, threads), photos))
+    ort = min_cosine(embed_in_batches(ort_session(int8_path, threads), photos),
+                     embed_in_batches(ort_session(fp32_path, threads), photos))
+    if openvino_calibration is None:
+        return ort, None
+    return ort, openvino_int8_accuracy(fp32_path, photos, openvino_calibration, threads)
 
 
-def load_photos(args, fallback):
-    """Pixel values of the first --accuracy-images files of --images through HF's PIL
-    processor (the reference preprocessing); the random pixels when there is no folder."""
+def load_photos(args, fallback, count=None):
+    """Pixel values of the first `count` (default --accuracy-images) files of --images through
+    HF's PIL processor (the reference preprocessing); `fallback` when there is no folder."""
     if not args.images:
         return fallback
     from PIL import Image
     from transformers import CLIPImageProcessorPil
 
     processor = CLIPImageProcessorPil.from_pretrained(args.model)
-    files = sorted(f for f in os.listdir(args.images) if not f.startswith("."))[: args.accuracy_images]
+    files = sorted(f for f in os.listdir(args.images) if not f.startswith("."))[: count or args.accuracy_images]
     images = [Image.open(os.path.join(args.images, f)).convert("RGB") for f in files]
     return np.asarray(processor(images=images, return_tensors="np")["pixel_values"], dtype=np.float32)
 
@@ -325,7 +407,9 @@ def machine():
                     flags = set(line.split(":", 1)[1].split())
     except OSError:
         pass
-    return f"{model}, {os.cpu_count()} cores; flags: {' '.join(f for f in FLAGS if f in flags)}"
+    coretype = os.environ.get("OPENBLAS_CORETYPE", "unset")
+    return (f"{model}, {os.cpu_count()} cores; flags: {' '.join(f for f in FLAGS if f in flags)}; "
+            f"OPENBLAS_CORETYPE={coretype}")
 
 
 def main():
@@ -343,7 +427,19 @@ def main():
     parser.add_argument("--rounds", type=int, default=3,
                         help="extra alternating rounds of the image-tower runs (best of all is kept)")
     parser.add_argument("--accuracy-images", type=int, default=32, help="photos for the int8 accuracy figures")
+    parser.add_argument("--calibration-images", type=int, default=64, help="photos for OpenVINO's NNCF int8 calibration")
+    parser.add_argument("--skip-openvino", action="store_true", help="leave OpenVINO out")
     args = parser.parse_args()
+    print(f"CPU: {machine()}")
+    use_openvino = not args.skip_openvino
+    if use_openvino:
+        try:
+            import nncf  # noqa: F401
+            import openvino
+            print(f"openvino {openvino.__version__}, nncf {nncf.__version__}")
+        except ImportError as error:
+            print(f"OpenVINO skipped: {error}")
+            use_openvino = False
 
     torch.set_num_threads(args.threads)
     rng = np.random.default_rng(2)
@@ -352,6 +448,10 @@ def main():
         ids = json.load(f)["token_ids"][: args.labels]
 
     photos = load_photos(args, pixels)
+    calibration = None
+    if use_openvino:
+        fallback = rng.uniform(-1.8, 2.1, size=(args.calibration_images, 3, 224, 224)).astype(np.float32)
+        calibration = load_photos(args, fallback, args.calibration_images)
     r = {}
     model, hf, reference = hf_peers(args, pixels, ids)
     r.update(hf)
@@ -359,8 +459,16 @@ def main():
         ort_results, sessions = ort_peer(args, model, pixels, reference, photos, tmp)
         r.update(ort_results)
         del model
+        if use_openvino:
+            ov_results, ov_sessions = openvino_peer(args, os.path.join(tmp, "vision.onnx"), pixels, photos,
+                                                    calibration, reference)
+            r.update(ov_results)
+            sessions.update(ov_sessions)
         if args.outlier_model:
-            r["ort_int8_outlier_cosine"] = ort_int8_accuracy(args.outlier_model, pixels, photos, args.threads, tmp)
+            r["ort_int8_outlier_cosine"], ov_cosine = ort_int8_accuracy(args.outlier_model, pixels, photos,
+                                                                        args.threads, tmp, calibration)
+            if ov_cosine is not None:
+                r["ov_int8_outlier_cosine"] = ov_cosine
         r.update(clipkit(args))
         r.update(clipkit_precisions(args))
         interleaved(args, sessions, pixels, r)
@@ -385,6 +493,9 @@ def main():
     print(f"CPU: {machine()}")
     for key, label in [("hf_image", "HF transformers image tower"), ("ort_image", "ONNX Runtime fp32 image tower"),
                        ("ort_int8_image", "ONNX Runtime int8 image tower"),
+                       ("ov_f32_image", "OpenVINO f32 hint image tower"),
+                       ("ov_default_image", f"OpenVINO default hint ({r.get('ov_default_precision', '?')})"),
+                       ("ov_int8_image", "OpenVINO NNCF int8 image tower"),
                        ("clipkit_image", "clipkit image tower"),
                        ("clipkit_library_image", "clipkit, OpenBLAS threading"), ("clipkit_bf16_image", "clipkit bf16 image tower"),
                        ("clipkit_int8_image", "clipkit int8 image tower")]:
@@ -392,6 +503,12 @@ def main():
             print(f"{label:34s} {r[key][0]:8.2f} images/s  (median {r[key][1]:.2f})")
     print(f"ORT vs HF max |diff| of image embeddings: {r['ort_error']:.2e}")
     print(f"ORT int8 vs ORT fp32, min cosine over {len(photos)} images: {r['ort_int8_cosine']:.5f}")
+    if "ov_int8_cosine" in r:
+        print(f"OpenVINO f32 vs HF max |diff| of image embeddings: {r['ov_error']:.2e}")
+        print(f"OpenVINO int8 vs OpenVINO f32, min cosine over {len(photos)} images: {r['ov_int8_cosine']:.5f}")
+    if "ov_int8_outlier_cosine" in r:
+        print(f"OpenVINO int8 vs OpenVINO f32 on the outlier model, min cosine over {len(photos)} images: "
+              f"{r['ov_int8_outlier_cosine']:.5f}")
     if "ort_int8_outlier_cosine" in r:
         print(f"ORT int8 vs ORT fp32 on the outlier model, min cosine over {len(photos)} images: "
               f"{r['ort_int8_outlier_cosine']:.5f}")
@@ -406,6 +523,17 @@ def main():
         print(f"ratio clipkit bf16 / clipkit fp32 image tower: {r['clipkit_bf16_image'][0] / r['clipkit_image'][0]:.2f}x (target >= 1.5 with AVX512-BF16)")
     if "clipkit_int8_image" in r:
         print(f"ratio clipkit int8 / ORT int8 image tower: {r['clipkit_int8_image'][0] / r['ort_int8_image'][0]:.2f}x")
+    if "ov_f32_image" in r:
+        print(f"ratio clipkit fp32 / OpenVINO f32 image tower: {r['clipkit_image'][0] / r['ov_f32_image'][0]:.2f}x (issue 18: >= 1.0)")
+        if "clipkit_bf16_image" in r:
+            print(f"ratio clipkit bf16 / OpenVINO default image tower: "
+                  f"{r['clipkit_bf16_image'][0] / r['ov_default_image'][0]:.2f}x (issue 18: >= 1.0)")
+        if "clipkit_int8_image" in r:
+            print(f"ratio clipkit int8 / OpenVINO int8 image tower: "
+                  f"{r['clipkit_int8_image'][0] / r['ov_int8_image'][0]:.2f}x (issue 18: >= 1.1)")
+        if "clipkit_int8_e2e" in r:
+            print(f"ratio clipkit int8 end to end / OpenVINO int8 image tower: "
+                  f"{r['clipkit_int8_e2e'][0] / r['ov_int8_image'][0]:.2f}x (issue 18: >= 1.0)")
     if "clipkit_text" in r:
         print(f"HF text tower, {len(ids)} prompts:  {r['hf_text'][0]:8.1f} prompts/s (median {r['hf_text'][1]:.1f})")
         print(f"clipkit text tower, {len(ids)} prompts: {r['clipkit_text'][0]:8.1f} prompts/s (median {r['clipkit_text'][1]:.1f})")

@@ -1,6 +1,7 @@
 import CLIPKitKernels
 
-/// A fully connected layer `y = x · Wᵀ + b` (PyTorch's `nn.Linear` layout), in fp32 on BLAS or
+/// A fully connected layer `y = x · Wᵀ + b` (PyTorch's `nn.Linear` layout), in fp32 (weights
+/// packed for clipkit's own kernels, or on BLAS, as ``KernelVariants/fp32Packed`` decides) or
 /// with int8 / bf16 weights on clipkit's own kernels (``Precision``). One forward path: callers
 /// ``prepare(_:rows:workspace:)`` the input (a no-op for fp32) and ``apply(_:rows:into:accumulate:outputStride:activation:)``
 /// it; the weights decide the arithmetic.
@@ -18,7 +19,9 @@ struct Linear: Sendable {
          precision: Precision = .fp32, outlierColumns: [Int32] = []) throws {
         switch precision {
         case .fp32:
-            weights = .fp32(try scope.tensor("weight", shape: [output, input]))
+            let weight = try scope.tensor("weight", shape: [output, input])
+            weights = KernelVariants.fp32Packed
+                ? .packedFP32(FP32Weights(weight, output: output, input: input)) : .fp32(weight)
         case .bf16:
             let stored = try scope.storedTensor("weight", shape: [output, input])
             weights = .bf16(try BF16Weights(dtype: stored.dtype, bytes: stored.bytes,
@@ -45,6 +48,7 @@ struct Linear: Sendable {
     var ownedWeightBytes: Int {
         switch weights {
         case .fp32: return 0
+        case .packedFP32(let w): return w.byteCount
         case .bf16(let w): return w.byteCount
         case .int8(let w): return w.byteCount
         }
@@ -53,7 +57,10 @@ struct Linear: Sendable {
     /// The fp32 rows `x` [rows, inputSize] in the form this layer multiplies: quantized per
     /// row into `workspace` for int8, rounded to bf16 when the bf16 kernel reads bf16.
     func prepare(_ x: UnsafePointer<Float>, rows: Int, workspace ws: Workspace) -> LinearInput {
-        if case .fp32 = weights { return .fp32(x) }
+        switch weights {
+        case .fp32, .packedFP32: return .fp32(x)
+        case .bf16, .int8: break
+        }
         Parallel.rowParts(rows, grain: 16) { part, range in
             prepare(x, rowsIn: range, part: part, workspace: ws)
         }
@@ -67,7 +74,7 @@ struct Linear: Sendable {
         guard let buffers = ws.reduced, !range.isEmpty else { return }
         let k = inputSize
         switch weights {
-        case .fp32:
+        case .fp32, .packedFP32:
             return
         case .bf16:
             guard KernelVariants.bf16RoundsActivations else { return }
@@ -93,7 +100,7 @@ struct Linear: Sendable {
     /// The input this layer reads once every row of `x` [rows, inputSize] is prepared.
     func input(_ x: UnsafePointer<Float>, workspace ws: Workspace) -> LinearInput {
         switch weights {
-        case .fp32:
+        case .fp32, .packedFP32:
             return .fp32(x)
         case .bf16:
             guard KernelVariants.bf16RoundsActivations, let buffers = ws.reduced else {
@@ -109,10 +116,14 @@ struct Linear: Sendable {
 
     /// Whether a product over a few rows runs at full speed on one core: true for int8 and bf16
     /// (weights packed once, no threading inside), false for fp32 (BLAS packs and threads each
-    /// call). Callers then run whole row blocks through several layers while they are in cache.
+    /// call; packed fp32 weights are 4 bytes per value, so re-reading them for every small row
+    /// block would cost more memory traffic than keeping the layer-at-a-time schedule).
+    /// Callers then run whole row blocks through several layers while they are in cache.
     var runsOnRowBlocks: Bool {
-        if case .fp32 = weights { return false }
-        return true
+        switch weights {
+        case .fp32, .packedFP32: return false
+        case .bf16, .int8: return true
+        }
     }
 
     /// `out[rows, outputSize] = activation(x · Wᵀ + b)`; with `accumulate`, the result is added
@@ -151,8 +162,8 @@ struct Linear: Sendable {
                     stride: outputSize, activation: activation)
     }
 
-    /// The int8 / bf16 product of rows `rows` and output columns `columns` (starting at a
-    /// multiple of 32), on the calling thread.
+    /// The packed fp32 / int8 / bf16 product of rows `rows` and output columns `columns`
+    /// (starting at a multiple of 32), on the calling thread.
     private func applyPacked(_ input: LinearInput, rowsIn rows: Range<Int>, columns: Range<Int>,
                              into out: UnsafeMutablePointer<Float>, accumulate: Bool, stride: Int,
                              activation: Activation?) {
@@ -171,6 +182,14 @@ struct Linear: Sendable {
                 clipkit_int8_gemm(KernelVariants.int8, &q, rows.count, &descriptor, columns.lowerBound,
                                   columns.upperBound, bias?.pointer, code, accumulateFlag,
                                   out + first * stride, stride)
+            }
+        case (.packedFP32(let w), .fp32(let x)):
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(1, clipkit_fp32_scratch_count(inputSize)))
+            defer { scratch.deallocate() }
+            withExtendedLifetime(w) {
+                clipkit_fp32_gemm(KernelVariants.fp32, x + first * inputSize, inputSize, rows.count, w.packed,
+                                  outputSize, inputSize, columns.lowerBound, columns.upperBound, bias?.pointer,
+                                  code, accumulateFlag, out + first * stride, stride, scratch)
             }
         case (.bf16(let w), .bf16(let x, let rounded, let roundedStride)):
             withExtendedLifetime(w) {

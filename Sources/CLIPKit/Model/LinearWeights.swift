@@ -5,6 +5,8 @@ import CLIPKitKernels
 enum LinearWeights: Sendable {
     /// Used in place (BLAS). [output, input]
     case fp32(FloatStorage)
+    /// fp32, packed for clipkit's own fp32 kernels (``KernelVariants/fp32Packed``).
+    case packedFP32(FP32Weights)
     /// bf16, packed for the bf16 kernels.
     case bf16(BF16Weights)
     /// s8 per output channel, packed for the int8 kernels, plus fp32 outlier columns.
@@ -70,6 +72,37 @@ final class Int8Weights: @unchecked Sendable {
                              outlier_weights: outlierColumns.isEmpty ? nil : outlierWeights,
                              outlier_count: outlierColumns.count, n: outputSize, k: inputSize)
     }
+}
+
+/// fp32 weights of one layer, packed once at load into the column panels clipkit's fp32 kernels
+/// stream (the weights are constants; BLAS would repack its slice of them at every product).
+final class FP32Weights: @unchecked Sendable {
+    // Sendable: the buffer is written in `init` only.
+
+    let outputSize: Int
+    let inputSize: Int
+    /// clipkit_fp32_packed_count(output, input) floats. [paddedOutput / 32, input, 32]
+    let packed: UnsafeMutablePointer<Float>
+
+    /// Packs `weight` [output, input], the 32-column panels split over the workers (this runs
+    /// for every fp32 weight at load: it is most of the load time).
+    init(_ weight: FloatStorage, output: Int, input: Int) {
+        outputSize = output
+        inputSize = input
+        let packed = UnsafeMutablePointer<Float>.allocate(capacity: max(1, clipkit_fp32_packed_count(output, input)))
+        self.packed = packed
+        weight.withBuffer { w in
+            let source = w.baseAddress
+            Parallel.chunks(Int(clipkit_padded_n(output)) / 32, grain: 4) { panels in
+                clipkit_fp32_pack_panels(source, output, input, panels.lowerBound, panels.upperBound, packed)
+            }
+        }
+    }
+
+    deinit { packed.deallocate() }
+
+    /// Bytes held.
+    var byteCount: Int { 4 * clipkit_fp32_packed_count(outputSize, inputSize) }
 }
 
 /// bf16 weights of one layer, packed once at load.

@@ -19,22 +19,46 @@ public enum Precision: String, Sendable, CaseIterable, Codable {
     /// channels (found from the layer norms' weights) are kept in fp32.
     case int8
 
-    /// The kernel variant this CPU runs for `self`, for diagnostics: "fp32 (BLAS)",
+    /// The kernel variant this CPU runs for `self`, for diagnostics: "fp32 avx512 (packed)",
     /// "int8 avx512-vnni", "bf16 avx512-bf16"... `CLIPKIT_KERNEL=scalar|avx2|avx512|native`
     /// caps the choice.
     public var kernelDescription: String {
         switch self {
-        case .fp32: return "fp32 (BLAS)"
+        case .fp32:
+            return KernelVariants.fp32Packed ? "fp32 " + KernelVariants.fp32Name(KernelVariants.fp32) + " (packed)" : "fp32 (BLAS)"
         case .int8: return "int8 " + KernelVariants.int8Name(KernelVariants.int8)
         case .bf16: return "bf16 " + KernelVariants.bf16Name(KernelVariants.bf16)
         }
     }
 }
 
-/// The int8 and bf16 kernel variants chosen for this process (see CLIPKitReducedPrecision.h).
+/// The fp32, int8 and bf16 kernel variants chosen for this process (see CLIPKitReducedPrecision.h).
 enum KernelVariants {
     /// The int8 variant every int8 layer uses.
     static let int8 = Int32(clipkit_int8_default_variant())
+    /// The fp32 variant every packed fp32 layer uses.
+    static let fp32 = Int32(clipkit_fp32_default_variant())
+    /// Whether fp32 layers pack their weights at load for clipkit's own kernels (``fp32``)
+    /// rather than run on BLAS. `CLIPKIT_FP32_GEMM=packed` or `=blas` decides; otherwise (`auto`)
+    /// the packed kernels run whenever their vectors are wider than those of the kernel the
+    /// system BLAS runs, so fp32 never falls to a BLAS that guessed an old kernel for this CPU:
+    /// measured on a 2-core AVX-512 Xeon (docs/performance.md), the packed AVX-512 kernel did an
+    /// encoder layer's products 3.5× as fast as OpenBLAS's Prescott kernel and 1.6× its Haswell
+    /// one, but 0.86× its SkylakeX one, and the packed AVX2 kernel 0.91× Haswell's. Read once.
+    static let fp32Packed: Bool = {
+        switch ProcessInfo.processInfo.environment["CLIPKIT_FP32_GEMM"] {
+        case "packed": return true
+        case "blas": return false
+        default:
+            let bits: Int
+            switch Int(fp32) {
+            case CLIPKIT_FP32_AVX512: bits = 512
+            case CLIPKIT_FP32_AVX2: bits = 256
+            default: return false
+            }
+            return bits > BLAS.kernelVectorBits
+        }
+    }()
     /// The bf16 variant every bf16 layer uses.
     static let bf16 = Int32(clipkit_bf16_default_variant())
     /// Largest quantized activation value of the int8 variant in use.
@@ -55,6 +79,14 @@ enum KernelVariants {
         switch Int(variant) {
         case CLIPKIT_INT8_VNNI: return "avx512-vnni"
         case CLIPKIT_INT8_AVX2: return "avx2"
+        default: return "scalar"
+        }
+    }
+
+    static func fp32Name(_ variant: Int32) -> String {
+        switch Int(variant) {
+        case CLIPKIT_FP32_AVX512: return "avx512"
+        case CLIPKIT_FP32_AVX2: return "avx2"
         default: return "scalar"
         }
     }

@@ -92,6 +92,26 @@ enum BLAS {
     static let settings = ThreadingSettings()
 }
 
+extension BLAS {
+    /// Width in bits of the vectors the BLAS's sgemm kernel uses, from the kernel family
+    /// OpenBLAS picked for this CPU at run time (or was told by OPENBLAS_CORETYPE): 512 for its
+    /// AVX-512 families, 256 for the AVX2 / AVX ones, 128 for the rest (SSE families such as
+    /// Prescott, which Debian's OpenBLAS 0.3.21 picks on CPUs newer than it knows); 128 for
+    /// Accelerate, whose kernels are not named.
+    static let kernelVectorBits: Int = {
+        #if canImport(Accelerate)
+        return 128
+        #else
+        let core = openblas_get_corename().map { String(cString: $0) } ?? ""
+        switch core.lowercased() {
+        case "skylakex", "cooperlake", "sapphirerapids": return 512
+        case "haswell", "zen", "sandybridge", "excavator", "steamroller", "piledriver", "bulldozer": return 256
+        default: return 128
+        }
+        #endif
+    }()
+}
+
 /// The BLAS settings and a throughput probe, for tools and benchmarks.
 public enum MatrixMultiplication {
     /// Threads the BLAS library may use for one product (OpenBLAS; always 1 with Accelerate).

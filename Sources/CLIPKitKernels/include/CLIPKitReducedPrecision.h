@@ -32,6 +32,13 @@ enum {
     CLIPKIT_BF16_AVX512BF16 = 3, ///< vdpbf16ps; activations rounded to bf16
 };
 
+/// fp32 kernels (weights packed by clipkit_fp32_pack).
+enum {
+    CLIPKIT_FP32_SCALAR = 0,  ///< portable C, 4 × 16 tiles
+    CLIPKIT_FP32_AVX2 = 1,    ///< AVX2 + FMA, 6 × 16 tiles
+    CLIPKIT_FP32_AVX512 = 2,  ///< AVX-512F, 12 × 32 tiles
+};
+
 /// Epilogue activations.
 enum {
     CLIPKIT_ACTIVATION_NONE = 0,
@@ -42,12 +49,14 @@ enum {
 /// Whether this CPU (and OS) can run an int8 / bf16 variant.
 int clipkit_int8_supported(int variant);
 int clipkit_bf16_supported(int variant);
+int clipkit_fp32_supported(int variant);
 
 /// The variant used when none is named: the best one the CPU supports, capped by the
 /// environment variable CLIPKIT_KERNEL (`scalar`, `avx2`, `avx512` = AVX-512F/BW without VNNI or
 /// BF16, `native` = everything; unset or unknown means `native`). Read once.
 int clipkit_int8_default_variant(void);
 int clipkit_bf16_default_variant(void);
+int clipkit_fp32_default_variant(void);
 
 /// Largest quantized activation value a variant accepts: 255, or 127 for AVX2 (vpmaddubsw sums
 /// two u8·s8 products into a saturating int16; 2 · 127 · 127 < 32767 keeps that exact).
@@ -164,5 +173,38 @@ void clipkit_bf16_gemm(int variant, const float *a, size_t lda, const uint16_t *
                        size_t m, const uint16_t *packed, size_t n, size_t k, size_t n_begin,
                        size_t n_end, const float *bias, int activation, int accumulate, float *c,
                        size_t ldc);
+
+// MARK: - fp32
+
+/// Number of floats of packed fp32 weights for [n, k]: padded n × k.
+size_t clipkit_fp32_packed_count(size_t n, size_t k);
+
+/// Packs fp32 weights w[n, k] into panels of 32 columns (k steps of 32 floats each; n padded to
+/// a multiple of 32 with zeros), the layout every fp32 variant streams.
+void clipkit_fp32_pack(const float *w, size_t n, size_t k, float *packed);
+
+/// The same for panels panel_begin..<panel_end only (of padded n / 32), so several threads can
+/// pack one matrix.
+void clipkit_fp32_pack_panels(const float *w, size_t n, size_t k, size_t panel_begin,
+                              size_t panel_end, float *packed);
+
+/// c[m, n] = act(Σ_k a[m, k] · w[n, k] + bias[n]) (+ c when `accumulate`) for columns
+/// n_begin..<n_end (n_begin a multiple of 32) and all m rows (a rows `lda` apart, c rows `ldc`
+/// apart). `bias` may be NULL. Each element is summed in increasing k with one multiply-add per
+/// k whatever its row's position, so for one variant a row's result does not depend on the batch
+/// it is in nor on how rows and columns are split (batch invariance). `scratch` holds
+/// clipkit_fp32_scratch_count(k) floats (a block of rows copied into the micro-kernel's order),
+/// one per concurrent caller.
+void clipkit_fp32_gemm(int variant, const float *a, size_t lda, size_t m, const float *packed,
+                       size_t n, size_t k, size_t n_begin, size_t n_end, const float *bias,
+                       int activation, int accumulate, float *c, size_t ldc, float *scratch);
+
+/// Floats of scratch clipkit_fp32_gemm needs for inputs of width k (at most 96 · k).
+size_t clipkit_fp32_scratch_count(size_t k);
+
+/// Register-only fp32 multiply-add probe for `variant`: independent accumulator chains, no
+/// memory operands, `iterations` rounds. Returns the floating-point operations it performed
+/// (time it to get the core's peak); `sink` receives a checksum so nothing is optimised away.
+double clipkit_fp32_fma_probe(int variant, size_t iterations, double *sink);
 
 #endif
