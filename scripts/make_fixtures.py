@@ -6,7 +6,8 @@ Usage (from the repository root):
     .venv-fixtures/bin/python scripts/make_fixtures.py [stage ...]
 
 Stages: vocab (the real CLIP BPE vocabulary from open_clip's wheel), tokenizer (golden ids),
-model (tiny random-weight CLIP models and their reference outputs), images (decoder and
+model (tiny random-weight CLIP models and their reference outputs), siglip (tiny random-weight
+SigLIP models, their reference outputs and transformers' zero-shot pipeline on them), images (decoder and
 preprocessing goldens), cli (small images for the command-line tests), ensembles (prompt
 ensembles after open_clip, and the `clipkit evaluate` dataset). Outputs are
 deterministic: running it twice leaves `git status` clean.
@@ -18,7 +19,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "fixtures"))
 
-STAGES = ["vocab", "tokenizer", "model", "images", "cli", "ensembles"]
+STAGES = ["vocab", "tokenizer", "model", "images", "cli", "ensembles", "siglip"]
 
 
 def main(argv):

@@ -49,7 +49,7 @@ struct EmbedCommand: AsyncParsableCommand {
         }
 
         let tokenized = texts.map(pipeline.tokenize)
-        for (text, tokens) in zip(texts, tokenized) where tokens.isTruncated {
+        for (text, tokens) in zip(texts, tokenized) where tokens.truncated {
             Console.warn("text '\(text)' is longer than \(CLIPTokenizer.contextLength) tokens; truncated as CLIP's tokenizer does")
         }
         let textEmbeddings = try pipeline.textEmbeddings(tokenized: tokenized)

@@ -8,7 +8,7 @@ extension CLIPPipeline {
     /// Tokenizes `text` as CLIP does, reporting whether it was truncated to the context length.
     public func tokenize(_ text: String) -> TokenizedText {
         let (ids, truncated) = tokenizer.encodeReportingTruncation(text)
-        return TokenizedText(ids: ids, isTruncated: truncated)
+        return TokenizedText(ids: ids, truncated: truncated)
     }
 
     /// L2-normalised, projected text embeddings, one row per text, in order.

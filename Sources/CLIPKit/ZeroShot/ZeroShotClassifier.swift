@@ -50,7 +50,7 @@ public struct ZeroShotClassifier: Sendable {
         let width = pipeline.embeddingSize
         let compute = { (texts: [String]) throws -> TextEmbeddingRows in
             let tokenized = texts.map(pipeline.tokenize)
-            return TextEmbeddingRows(embeddings: try pipeline.textEmbeddings(tokenized: tokenized), truncated: tokenized.map(\.isTruncated))
+            return TextEmbeddingRows(embeddings: try pipeline.textEmbeddings(tokenized: tokenized), truncated: tokenized.map(\.truncated))
         }
         let rows: TextEmbeddingRows
         if let cache {
