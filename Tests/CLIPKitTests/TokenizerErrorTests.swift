@@ -135,7 +135,8 @@ import Testing
         switch error {
         case .unreadableFile(let path, _), .malformedVocabulary(let path, _),
             .tokenIDOutOfRange(let path, _, _), .malformedMerge(let path, _, _),
-            .unknownMergeSymbol(let path, _, _), .missingSpecialToken(let path, _):
+            .unknownMergeSymbol(let path, _, _), .missingSpecialToken(let path, _), .malformedFile(let path, _),
+            .unsupportedComponent(let path, _, _), .unsupportedTokenizer(let path, _), .noTokenizer(let path, _):
             return path
         }
     }

@@ -15,7 +15,7 @@ import Foundation
 /// ```
 ///
 /// Copies share one word cache; the tokenizer is safe to use from many tasks at once.
-public struct CLIPTokenizer: Sendable {
+public struct CLIPTokenizer: TextTokenizer {
     /// The number of positions of CLIP's text model; encodings never exceed it.
     public static let contextLength = 77
 
@@ -70,7 +70,24 @@ public struct CLIPTokenizer: Sendable {
 
     /// Like `encode(_:)`, and says whether tokens were dropped to fit `contextLength`.
     public func encodeReportingTruncation(_ text: String) -> (ids: [Int], truncated: Bool) {
-        let room = Self.contextLength - 2
+        encodeReportingTruncation(text, maxLength: Self.contextLength)
+    }
+
+    /// The ids of `text` cut to at most `maxLength` ids (at least 2: start and end of text are
+    /// always kept), and whether tokens were dropped.
+    public func encode(_ text: String, maxLength: Int) -> TokenizedText {
+        let (ids, truncated) = encodeReportingTruncation(text, maxLength: maxLength)
+        return TokenizedText(ids: ids, truncated: truncated)
+    }
+
+    /// The padding id: `<|endoftext|>`, as transformers pads CLIP's batches.
+    public var paddingID: Int { endOfTextID }
+
+    /// CLIP pads on the right.
+    public var paddingSide: PaddingSide { .right }
+
+    private func encodeReportingTruncation(_ text: String, maxLength: Int) -> (ids: [Int], truncated: Bool) {
+        let room = max(maxLength, 2) - 2
         var content: [Int] = []
         content.reserveCapacity(16)
         // Stop as soon as the text is known not to fit: the rest cannot change the result.
