@@ -49,8 +49,11 @@ final class InferenceService: Sendable {
         guard let imageTensor = Tensor(shape: [good.count, width], scalars: good.flatMap(\.1)) else {
             throw ServerError.internalError("embedding of the wrong size")
         }
+        // The family's probabilities (softmax over labels for CLIP, sigmoid per label for SigLIP,
+        // as transformers' pipeline returns them) and the cosines.
+        let probabilities = ZeroShotScores.scores(images: imageTensor, texts: labels, logitScale: pipeline.model.logitScale,
+                                                  logitBias: pipeline.model.logitBias, kind: pipeline.defaultScoreKind)
         let logits = ZeroShotScores.logits(images: imageTensor, texts: labels, logitScale: pipeline.model.logitScale)
-        let probabilities = ZeroShotScores.probabilities(logits: logits)
         let scale = expf(pipeline.model.logitScale)
         let n = job.labels.count
         var results = embeddings.map { result -> Result<[ScoredLabel], ServerError> in

@@ -206,7 +206,7 @@ enum OpenAPIDocument {
             "type": "object",
             "properties": {
               "label": {"type": "string"},
-              "score": {"type": "number", "description": "Softmax probability over the labels."},
+              "score": {"type": "number", "description": "Probability: softmax over the labels (CLIP) or a sigmoid per label (SigLIP)."},
               "cosine": {"type": "number", "description": "Raw cosine similarity."}
             },
             "required": ["label", "score"]

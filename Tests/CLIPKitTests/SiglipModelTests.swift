@@ -3,7 +3,7 @@ import Testing
 @testable import CLIPKit
 
 /// Reference outputs written by scripts/fixtures/siglip.py (transformers' SiglipModel, float32 CPU).
-struct SiglipGolden: Decodable {
+struct SiglipModelGolden: Decodable {
     let model: String
     let token_ids: [[Int]]
     let text_features: [[Float]]
@@ -15,8 +15,8 @@ struct SiglipGolden: Decodable {
     let logits_per_image: [[Float]]
     let probabilities: [[Float]]
 
-    static func load(_ name: String) throws -> SiglipGolden {
-        try JSONDecoder().decode(SiglipGolden.self, from: Data(contentsOf: Fixtures.url("golden/model/\(name).json")))
+    static func load(_ name: String) throws -> SiglipModelGolden {
+        try JSONDecoder().decode(SiglipModelGolden.self, from: Data(contentsOf: Fixtures.url("golden/model/\(name).json")))
     }
 
     /// The pixel pattern of model.py's `pixel_batch` (``ModelGolden/pixels``).
@@ -45,7 +45,7 @@ struct SiglipGolden: Decodable {
     /// of the CLIP parity tests, scaled by the logit scale.
     @Test(arguments: ["tiny-siglip", "tiny-siglip-bf16"])
     func matchesTransformers(modelName: String) throws {
-        let golden = try SiglipGolden.load(modelName)
+        let golden = try SiglipModelGolden.load(modelName)
         let model = try SiglipModel(directory: Fixtures.url("models/\(modelName)"))
         #expect(model.family == .siglip)
         #expect(abs(model.logitScale - golden.logit_scale) < 1e-6)
@@ -80,7 +80,7 @@ struct SiglipGolden: Decodable {
         #expect(model is SiglipModel)
         #expect(model.visionInput == VisionInputShape(channelCount: 3, imageSize: 96, patchSize: 16))
         #expect(model.textContextLength == 64)
-        let golden = try SiglipGolden.load("tiny-siglip")
+        let golden = try SiglipModelGolden.load("tiny-siglip")
         #expect(maxAbsDifference(try model.imageEmbeddings(pixels: golden.pixels), golden.image_features) < 1e-5)
     }
 
@@ -108,7 +108,7 @@ struct SiglipGolden: Decodable {
     /// Every text runs as given: padding on either side changes the pooled (last) position,
     /// so the tower must not drop it; a text alone equals the same text in a batch.
     @Test func batchCompositionDoesNotChangeEmbeddings() throws {
-        let golden = try SiglipGolden.load("tiny-siglip")
+        let golden = try SiglipModelGolden.load("tiny-siglip")
         let model = try SiglipModel(directory: Fixtures.url("models/tiny-siglip"))
         let batch = try model.textEmbeddings(tokenIDs: golden.token_ids)
         let width = model.embeddingSize
@@ -150,7 +150,7 @@ struct SiglipGolden: Decodable {
     /// bf16 ≤ 0.0045, int8 ≤ 0.0128).
     @Test(arguments: ["tiny-siglip", "tiny-siglip-bf16"], [Precision.bf16, .int8])
     func reducedPrecisionStaysCloseToTheReference(modelName: String, precision: Precision) throws {
-        let golden = try SiglipGolden.load(modelName)
+        let golden = try SiglipModelGolden.load(modelName)
         let model = try SiglipModel(directory: Fixtures.url("models/\(modelName)"), precision: precision)
         #expect(model.precision == precision)
         let threshold = precision == .bf16 ? 0.9995 : 0.995
@@ -170,7 +170,7 @@ struct SiglipGolden: Decodable {
 
     /// `check-precision`'s library check runs on SigLIP: one entry per vision layer.
     @Test func precisionCheckCoversTheVisionLayers() throws {
-        let golden = try SiglipGolden.load("tiny-siglip")
+        let golden = try SiglipModelGolden.load("tiny-siglip")
         let reference = try SiglipModel(directory: Fixtures.url("models/tiny-siglip"))
         let candidate = try ModelFamily.siglip.loadModel(directory: Fixtures.url("models/tiny-siglip"), precision: .int8)
         let report = try PrecisionCheck.compare(candidate, with: reference, pixels: golden.pixels,

@@ -1,6 +1,5 @@
 // Ports SiglipMultiheadAttentionPoolingHead of transformers 5.25 (models/siglip/modeling_siglip.py),
 // whose attention is torch.nn.MultiheadAttention (batch_first, bias, no mask).
-import Foundation
 
 /// SigLIP's vision pooling (`vision_model.head`): a learned probe attends over all token states
 /// of an image; the result goes through `x + mlp(layernorm(x))`.
@@ -60,30 +59,10 @@ struct AttentionPoolingHead: Sendable {
             let q = queryBuffer.baseAddress!
             Parallel.forEach(count * headCount, workers: Parallel.workerCount) { _, item in
                 let (sequence, head) = item.quotientAndRemainder(dividingBy: headCount)
-                let start = layout.starts[sequence]
-                let length = layout.lengths[sequence]
-                let qh = q + head * headSize
-                var scores = [Float](repeating: 0, count: length)
-                var maximum = -Float.infinity
-                for j in 0..<length {
-                    let k = projected + (start + j) * stride + width + head * headSize
-                    var dot: Float = 0
-                    for i in 0..<headSize { dot += (qh[i] * scale) * k[i] }
-                    scores[j] = dot
-                    maximum = max(maximum, dot)
-                }
-                var sum: Float = 0
-                for j in 0..<length {
-                    scores[j] = expf(scores[j] - maximum)
-                    sum += scores[j]
-                }
-                let context = ws.context + sequence * width + head * headSize
-                for i in 0..<headSize { context[i] = 0 }
-                for j in 0..<length {
-                    let weight = scores[j] / sum
-                    let v = projected + (start + j) * stride + 2 * width + head * headSize
-                    for i in 0..<headSize { context[i] += weight * v[i] }
-                }
+                let rows = projected + layout.starts[sequence] * stride + head * headSize
+                Kernels.attendOneQuery(q + head * headSize, keys: rows + width, values: rows + 2 * width,
+                                       stride: stride, count: layout.lengths[sequence], headSize: headSize,
+                                       scale: scale, into: ws.context + sequence * width + head * headSize)
             }
         }
         // x = out_proj(context); x + mlp(layernorm(x)).

@@ -10,13 +10,21 @@ import Foundation
 /// | model | ``CLIPModel`` | ``SiglipModel`` (also SigLIP 2 fixed-resolution) |
 /// | tokenizer | BPE (`vocab.json`, `merges.txt`) | SentencePiece `spiece.model` or `tokenizer.json` |
 /// | preprocessing | shortest side, centre crop, CLIP's mean/std | square resize, no crop, mean = std = 0.5 |
-/// | text padding | none | to `max_length` 64, no attention mask |
+/// | text padding | none | to `max_length` 64 (masked as the tokenizer says) |
 /// | default score | softmax over labels | sigmoid per label |
 public enum ModelFamily: String, Sendable, Hashable, Codable, CaseIterable {
     /// OpenAI's CLIP and its Hugging Face-format descendants (`model_type: clip`).
     case clip
     /// Google's SigLIP and SigLIP 2 fixed-resolution checkpoints (`model_type: siglip`).
     case siglip
+
+    /// The family's name as people write it: "CLIP", "SigLIP".
+    public var displayName: String {
+        switch self {
+        case .clip: return "CLIP"
+        case .siglip: return "SigLIP"
+        }
+    }
 
     /// The family of the model in `directory`, from its `config.json`. A config without
     /// `model_type` or `architectures` is CLIP (clipkit's historical input). Throws
@@ -96,11 +104,31 @@ public enum ModelFamily: String, Sendable, Hashable, Codable, CaseIterable {
         }
     }
 
-    /// How token sequences are padded before the text tower (see ``TextPadding``).
-    public var textPadding: TextPadding {
+    /// How the family pads token sequences when no folder says more (``textPadding(directory:)``).
+    public var defaultTextPadding: TextPadding {
         switch self {
         case .clip: return .none
-        case .siglip: return .toLength(64)
+        case .siglip: return .toLength(64, masked: true)
+        }
+    }
+
+    /// How the model in `directory` pads token sequences before its text tower, as transformers'
+    /// zero-shot pipeline does (see ``TextPadding``): CLIP not at all; SigLIP to 64, masked
+    /// when the tokenizer returns an attention mask (`model_input_names` in
+    /// `tokenizer_config.json`; transformers 5's tokenizer classes all include
+    /// `attention_mask`, so absent means masked).
+    public func textPadding(directory: URL) -> TextPadding {
+        switch self {
+        case .clip:
+            return defaultTextPadding
+        case .siglip:
+            struct Names: Decodable {
+                let names: [String]?
+                enum CodingKeys: String, CodingKey { case names = "model_input_names" }
+            }
+            let url = directory.appendingPathComponent("tokenizer_config.json")
+            let names = (try? Data(contentsOf: url)).flatMap { try? JSONDecoder().decode(Names.self, from: $0) }?.names
+            return .toLength(64, masked: names?.contains("attention_mask") ?? true)
         }
     }
 

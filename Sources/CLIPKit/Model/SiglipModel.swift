@@ -72,15 +72,56 @@ public final class SiglipModel: ZeroShotModel, LayerObservableModel {
     public func textEmbeddings(tokenIDs sequences: [[Int]]) throws -> Tensor {
         try text.validate(sequences)
         guard !sequences.isEmpty else { return Tensor(zeros: [0, embeddingSize]) }
-        var pooled = [Float](repeating: 0, count: sequences.count * configuration.text.hiddenSize)
-        pooled.withUnsafeMutableBufferPointer { text.pooled(sequences, into: $0.baseAddress!) }
-        var out = Tensor(zeros: [sequences.count, embeddingSize])
+        return project(pooledText: sequences.count) { text.pooled(sequences, into: $0) }
+    }
+
+    /// `head` over `count` pooled text states that `pool` writes. [count, embeddingSize]
+    private func project(pooledText count: Int, _ pool: (UnsafeMutablePointer<Float>) -> Void) -> Tensor {
+        var pooled = [Float](repeating: 0, count: count * configuration.text.hiddenSize)
+        pooled.withUnsafeMutableBufferPointer { pool($0.baseAddress!) }
+        var out = Tensor(zeros: [count, embeddingSize])
         pooled.withUnsafeBufferPointer { source in
             out.scalars.withUnsafeMutableBufferPointer {
-                textHead.apply(.fp32(source.baseAddress!), rows: sequences.count, into: $0.baseAddress!)
+                textHead.apply(.fp32(source.baseAddress!), rows: count, into: $0.baseAddress!)
             }
         }
         return out
+    }
+
+    /// Text embeddings of unpadded sequences padded to `padding`'s length, as transformers'
+    /// pipeline runs SigLIP. Unmasked, the padded sequences run as given. Masked (the pipeline
+    /// passes the tokenizer's attention mask), no row attends to padding, so each text's own rows
+    /// evolve as if alone and only the pooled last row is computed besides them: right padding
+    /// runs the text's rows plus the last padding row (position `length − 1`) as a query-only
+    /// row; left padding runs the text's rows at positions `length − count ..< length`.
+    /// Exact, and far cheaper than 64 rows per text. [sequences, embeddingSize]
+    public func textEmbeddings(tokenIDs sequences: [[Int]], padding: TextPadding, paddingID: Int,
+                               side: PaddingSide) throws -> Tensor {
+        guard case .toLength(let length, masked: true) = padding else {
+            return try textEmbeddings(tokenIDs: sequences.map { padding.apply(to: $0, paddingID: paddingID, side: side) })
+        }
+        guard length <= configuration.text.maxPositionEmbeddings else {
+            throw ModelError.invalidInput(reason: "padding to \(length) exceeds the \(configuration.text.maxPositionEmbeddings) positions of the text tower")
+        }
+        var rows: [[Int]] = []
+        var positions: [[Int]] = []
+        var keyLengths: [Int] = []
+        for ids in sequences {
+            guard !ids.isEmpty, ids.count <= length else {
+                throw ModelError.invalidInput(reason: "a text has \(ids.count) tokens; padding to \(length) takes 1 to \(length)")
+            }
+            if ids.count == length || side == .left {
+                rows.append(ids)
+                positions.append(Array((length - ids.count)..<length))
+            } else {
+                rows.append(ids + [paddingID])
+                positions.append(Array(0..<ids.count) + [length - 1])
+            }
+            keyLengths.append(ids.count)
+        }
+        try text.validate(rows)
+        guard !rows.isEmpty else { return Tensor(zeros: [0, embeddingSize]) }
+        return project(pooledText: rows.count) { text.pooled(rows, positions: positions, keyLengths: keyLengths, into: $0) }
     }
 
     /// Image embeddings (not normalised) as transformers' `get_image_features`: the attention

@@ -79,13 +79,19 @@ struct TextTransformer: Sendable {
     }
 
     /// Pooled states, one row per sequence, written to `out`. [sequences, width]
-    func pooled(_ sequences: [[Int]], into out: UnsafeMutablePointer<Float>) {
+    ///
+    /// Row `i` of a sequence sits at position `i`, or at `positions[sequence][i]` when given;
+    /// only the first `keyLengths[sequence]` rows of a sequence are attended to when given
+    /// (masked padding: the rows after them are queries only). Both are checked by the caller.
+    func pooled(_ sequences: [[Int]], positions: [[Int]]? = nil, keyLengths: [Int]? = nil,
+                into out: UnsafeMutablePointer<Float>) {
         let width = settings.width
-        let layout = SequenceLayout(lengths: sequences.map(\.count))
+        let layout = SequenceLayout(lengths: sequences.map(\.count), keyLengths: keyLengths)
         let ws = encoder.makeWorkspace(for: layout)
-        for (ids, start) in zip(sequences, layout.starts) {
-            for (position, id) in ids.enumerated() {
-                let row = ws.hidden + (start + position) * width
+        for (n, (ids, start)) in zip(sequences, layout.starts).enumerated() {
+            for (i, id) in ids.enumerated() {
+                let position = positions?[n][i] ?? i
+                let row = ws.hidden + (start + i) * width
                 tokenEmbedding.add(row: id, to: positionEmbedding.pointer + position * width, into: row)
             }
         }

@@ -45,6 +45,12 @@ public protocol ZeroShotModel: AnyObject, Sendable {
     /// [sequences, embeddingSize]
     func textEmbeddings(tokenIDs sequences: [[Int]]) throws -> Tensor
 
+    /// Text embeddings (not normalised) of unpadded token sequences, run as the family's
+    /// zero-shot pipeline runs them: padded as `padding` says with `paddingID` on `side`
+    /// (``ModelFamily/textPadding(directory:)``). [sequences, embeddingSize]
+    func textEmbeddings(tokenIDs sequences: [[Int]], padding: TextPadding, paddingID: Int,
+                        side: PaddingSide) throws -> Tensor
+
     /// Image embeddings (not normalised), as transformers' `get_image_features`. `pixels` is a
     /// preprocessed batch [images, channels, imageSize, imageSize] (or one image without the
     /// leading dimension). [images, embeddingSize]
@@ -66,6 +72,17 @@ protocol LayerObservableModel: ZeroShotModel {
 }
 
 extension ZeroShotModel {
+    /// Pads each sequence (``TextPadding/apply(to:paddingID:side:)``) and runs it as given,
+    /// every position attending to every other. Models whose family masks padding implement
+    /// the requirement themselves.
+    public func textEmbeddings(tokenIDs sequences: [[Int]], padding: TextPadding, paddingID: Int,
+                               side: PaddingSide) throws -> Tensor {
+        if case .toLength(_, masked: true) = padding {
+            throw ModelError.invalidInput(reason: "a \(family.rawValue) model does not run masked padding")
+        }
+        return try textEmbeddings(tokenIDs: sequences.map { padding.apply(to: $0, paddingID: paddingID, side: side) })
+    }
+
     /// The number of images in `pixels` after checking its shape against ``visionInput``.
     func imageCount(of pixels: Tensor) throws -> Int {
         let v = visionInput

@@ -47,6 +47,35 @@ enum Kernels {
         }
     }
 
+    /// One query's attention over `count` keys and values (rows `stride` floats apart):
+    /// `softmax(scale · q · kᵀ) · v`, `headSize` values into `out`. For the few rows that need
+    /// it (a pooling probe, masked padding), where the blocked attention kernel does not apply.
+    static func attendOneQuery(_ q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
+                               stride: Int, count: Int, headSize: Int, scale: Float,
+                               into out: UnsafeMutablePointer<Float>) {
+        for i in 0..<headSize { out[i] = 0 }
+        guard count > 0 else { return }
+        var scores = [Float](repeating: 0, count: count)
+        var maximum = -Float.infinity
+        for j in 0..<count {
+            let k = keys + j * stride
+            var dot: Float = 0
+            for i in 0..<headSize { dot += (q[i] * scale) * k[i] }
+            scores[j] = dot
+            maximum = max(maximum, dot)
+        }
+        var sum: Float = 0
+        for j in 0..<count {
+            scores[j] = expf(scores[j] - maximum)
+            sum += scores[j]
+        }
+        for j in 0..<count {
+            let weight = scores[j] / sum
+            let v = values + j * stride
+            for i in 0..<headSize { out[i] += weight * v[i] }
+        }
+    }
+
     /// Softmax over the first `count` elements of a row, in place.
     static func softmax(_ row: UnsafeMutablePointer<Float>, count: Int) {
         var maximum = -Float.infinity
