@@ -24,6 +24,11 @@ final class InferenceService: Sendable {
     func classify(_ job: ClassificationJob, deadline: ContinuousClock.Instant, timings: RequestTimings,
                   connection: ClientConnection = .detached) async throws -> [Result<[ScoredLabel], ServerError>] {
         let pipeline = try engine.pipeline()
+        let job = {
+            var resolved = job
+            if resolved.usesDefaultTemplate { resolved.templates = [pipeline.family.defaultTemplate] }
+            return resolved
+        }()
         try validate(job)
         try engine.admit(job.images.count)
         defer { engine.release(job.images.count) }

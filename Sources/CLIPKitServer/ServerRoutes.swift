@@ -199,7 +199,7 @@ struct ServerRoutes: Sendable {
             }
         }
         return ClassificationJob(images: images, labels: labels, templates: [template ?? "{}"], topK: topK,
-                                 singleInput: false)
+                                 singleInput: false, usesDefaultTemplate: template == nil)
     }
 }
 
