@@ -71,6 +71,19 @@ struct SiglipModelGolden: Decodable {
         #expect(probabilityError < 1e-5, "probabilities differ by \(probabilityError)")
     }
 
+    /// `gelu_pytorch_tanh` against torch 2.15's `gelu(x, approximate="tanh")` (float32), with a bias.
+    @Test func tanhGELUIsPyTorchs() {
+        let inputs: [Float] = [-3.0, -0.5, 0.0, 0.1, 1.0, 2.5]
+        let expected: [Float] = [-0.0036374330520629883, -0.1542859971523285, 0.0, 0.053982753306627274,
+                                 0.8411920070648193, 2.4849157333374023]
+        var values = inputs.map { $0 - 0.25 }
+        let bias = [Float](repeating: 0.25, count: inputs.count)
+        values.withUnsafeMutableBufferPointer { x in
+            bias.withUnsafeBufferPointer { Kernels.activate(x.baseAddress!, rows: 1, columns: inputs.count, bias: $0.baseAddress!, .geluTanh) }
+        }
+        for (value, reference) in zip(values, expected) { #expect(abs(value - reference) <= 1e-6) }
+    }
+
     /// The family's loader builds the same model from the folder alone.
     @Test func familyIsReadFromTheConfiguration() throws {
         let folder = Fixtures.url("models/tiny-siglip")
