@@ -56,7 +56,9 @@ def siglip_reference(args, model_dir):
     randomize_siglip(model, seed=7)
     model.save_pretrained(model_dir, safe_serialization=True)
     vocab = model.config.text_config.vocab_size
-    ids = [row + [1] * (64 - len(row)) for row in token_sequences(vocab, seed=3)]
+    content = [row for row in token_sequences(vocab, seed=3) if 0 not in row]  # right padding only
+    ids = [row + [1] * (64 - len(row)) for row in content]
+    mask = [[1] * len(row) + [0] * (64 - len(row)) for row in content]
     size = model.config.vision_config.image_size
     pixels = pixel_batch(args.images, 3, size)
     pixels.numpy().astype("<f4").tofile(os.path.join(args.out, "pixels.f32"))
@@ -65,7 +67,12 @@ def siglip_reference(args, model_dir):
         image = model.get_image_features(pixel_values=pixels).pooler_output
         out = model(input_ids=torch.tensor(ids), pixel_values=pixels)
         probabilities = torch.sigmoid(out.logits_per_image)
-    return ids, size, text, image, probabilities
+        # The zero-shot pipeline's way: the tokenizer's attention mask passed along.
+        piped = model(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask), pixel_values=pixels)
+    masked = {"content_lengths": [len(row) for row in content],
+              "masked_text_features": [floats(r) for r in piped.text_embeds],
+              "pipeline_probabilities": [floats(r) for r in torch.sigmoid(piped.logits_per_image)]}
+    return ids, size, text, image, probabilities, masked
 
 
 def main():
@@ -77,8 +84,9 @@ def main():
     torch.set_num_threads(os.cpu_count() or 1)
     model_dir = os.path.join(args.out, "model")
     os.makedirs(model_dir, exist_ok=True)
+    extra = {}
     if args.preset in SIGLIP_PRESETS:
-        ids, size, text, image, probabilities = siglip_reference(args, model_dir)
+        ids, size, text, image, probabilities, extra = siglip_reference(args, model_dir)
     else:
         model = CLIPModel(CLIPConfig(**PRESETS[args.preset])).eval()
         randomize(model, seed=7)
@@ -96,7 +104,7 @@ def main():
         json.dump({
             "preset": args.preset, "token_ids": ids, "image_count": args.images, "image_size": size,
             "text_features": [floats(r) for r in text], "image_features": [floats(r) for r in image],
-            "probabilities": [floats(r) for r in probabilities],
+            "probabilities": [floats(r) for r in probabilities], **extra,
         }, f)
 
 
