@@ -8,7 +8,10 @@ import PackageDescription
 /// The main package's identity is its folder's name (a path dependency), whatever the checkout is called.
 let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().lastPathComponent
 
-let targets = ["FuzzSafeTensors", "FuzzConfig", "FuzzTokenizer", "FuzzImage", "FuzzLabels", "FuzzHub"]
+let targets = [
+    "FuzzSafeTensors", "FuzzConfig", "FuzzTokenizer", "FuzzImage", "FuzzLabels", "FuzzHub", "FuzzSentencePiece",
+    "FuzzTokenizerJSON",
+]
 
 let package = Package(
     name: "clipkit-fuzz",

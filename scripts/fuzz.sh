@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs one libFuzzer target for SECONDS (default 60), starting from its committed
 # seed corpus. Usage: scripts/fuzz.sh TARGET [SECONDS] [extra libFuzzer flags...]
-# TARGETS: safetensors config tokenizer labels hub image image-jpeg image-png image-gif image-bmp image-webp
+# TARGETS: safetensors config tokenizer sentencepiece tokenizer-json labels hub image image-jpeg image-png image-gif image-bmp image-webp
 #   (the image-* targets are the image target started from one format's seeds).
 # The growing corpus goes to .build-fuzz/corpus/TARGET, crashes to .build-fuzz/crashes/TARGET;
 # a crash reproduces with: .build-fuzz/release/FuzzX .build-fuzz/crashes/TARGET/crash-...
@@ -32,6 +32,8 @@ case $target in
     safetensors) product=FuzzSafeTensors ;;
     config) product=FuzzConfig ;;
     tokenizer) product=FuzzTokenizer ;;
+    sentencepiece) product=FuzzSentencePiece ;;
+    tokenizer-json) product=FuzzTokenizerJSON ;;
     labels) product=FuzzLabels ;;
     hub) product=FuzzHub ;;
     image|image-*) product=FuzzImage ;;

@@ -90,3 +90,79 @@ write("hub", "redirect.bin", json.dumps(revision).encode() + b"\0302\nLocation: 
       b"X-Linked-Etag: \"" + b"ab" * 32 + b"\"\nX-Linked-Size: 1940620\nX-Repo-Commit: " + revision["sha"].encode())
 write("hub", "ok.bin", json.dumps(revision).encode() + b"\0200\nETag: W/\"1234-abcd\"\nContent-Length: 1120")
 write("hub", "error.bin", b"{\"error\": \"Repository not found\"}\0401\nX-Error-Code: GatedRepo\nX-Error-Message: gated")
+
+
+# SentencePiece (FuzzSentencePiece): byte 0 even → encode the rest with the SigLIP fixture;
+# odd → the rest is a ModelProto. The seeds are small hand-built models (identity normalizer).
+def varint(value):
+    out = b""
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        out += bytes([byte | (0x80 if value else 0)])
+        if not value:
+            return out
+
+
+def field(number, wire, payload):
+    key = varint(number << 3 | wire)
+    if wire == 2:
+        return key + varint(len(payload)) + payload
+    return key + payload
+
+
+def piece(text, score, kind=1):
+    return field(1, 2, text.encode()) + field(2, 5, struct.pack("<f", score)) + field(3, 0, varint(kind))
+
+
+def model_proto(pieces, byte_fallback=False, dummy_prefix=True, user=()):
+    body = field(1, 2, piece("<unk>", 0, 2)) + field(1, 2, piece("</s>", 0, 3))
+    for i, text in enumerate(pieces):
+        body += field(1, 2, piece(text, -1.0 - i * 0.5))
+    for text in user:
+        body += field(1, 2, piece(text, 0, 4))
+    if byte_fallback:
+        for b in range(256):
+            body += field(1, 2, piece(f"<0x{b:02X}>", 0, 6))
+    trainer = field(3, 0, varint(1)) + (field(35, 0, varint(1)) if byte_fallback else b"")
+    normalizer = field(1, 2, b"identity") + field(3, 0, varint(1 if dummy_prefix else 0))
+    return body + field(2, 2, trainer) + field(3, 2, normalizer)
+
+
+letters = ["\u2581", "a", "c", "t", "\u2581a", "\u2581cat", "at", "ca", "\u2581c"]
+for i, text in enumerate(["a photo of a cat", "ÀÉ ＡＢＣ 猫 🐱 </s>!", "", " \u2581 x"]):
+    write("sentencepiece", f"encode{i}.txt", b"\0" + text.encode())
+write("sentencepiece", "model0.bin", b"\1" + model_proto(letters))
+write("sentencepiece", "model1.bin", b"\1" + model_proto(letters, byte_fallback=True, dummy_prefix=False))
+write("sentencepiece", "model2.bin", b"\1" + model_proto(letters, user=["<sep>", "\u2581the"]))
+
+# tokenizer.json (FuzzTokenizerJSON): byte 0 even → encode the rest with the SigLIP 2 fixture;
+# odd → byte 1 picks the class (0 none, 1 Gemma, 2 SigLIP 2), the rest is a tokenizer.json.
+for i, text in enumerate(["a photo of a cat", "ÀÉ ＡＢＣ 猫 🐱 <bos>!", "", "  \u2581 x"]):
+    write("tokenizer-json", f"encode{i}.txt", b"\0" + text.encode())
+vocab = {"<pad>": 0, "<eos>": 1, "<bos>": 2, "<unk>": 3, "<mask>": 4}
+vocab.update({f"<0x{b:02X}>": 5 + b for b in range(256)})
+for token in ["\u2581", "a", "c", "t", "\u2581a", "\u2581c", "at", "\u2581cat"]:
+    vocab[token] = len(vocab)
+bpe = {
+    "version": "1.0", "truncation": None, "padding": None,
+    "added_tokens": [{"id": i, "content": t, "single_word": False, "lstrip": False, "rstrip": False,
+                      "normalized": False, "special": True} for t, i in list(vocab.items())[:5]],
+    "normalizer": {"type": "Sequence", "normalizers": [{"type": "Lowercase"}, {"type": "Replace",
+                   "pattern": {"String": " "}, "content": "\u2581"}]},
+    "pre_tokenizer": {"type": "Split", "pattern": {"String": " "}, "behavior": "MergedWithPrevious", "invert": False},
+    "post_processor": {"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "<bos>", "type_id": 0}},
+                       {"Sequence": {"id": "A", "type_id": 0}}], "pair": [],
+                       "special_tokens": {"<bos>": {"id": "<bos>", "ids": [2], "tokens": ["<bos>"]}}},
+    "decoder": None,
+    "model": {"type": "BPE", "dropout": None, "unk_token": "<unk>", "continuing_subword_prefix": None,
+              "end_of_word_suffix": None, "fuse_unk": True, "byte_fallback": True, "ignore_merges": False,
+              "vocab": vocab, "merges": ["\u2581 a", "\u2581 c", ["a", "t"], "\u2581c at"]},
+}
+for selector in range(3):
+    write("tokenizer-json", f"bpe{selector}.bin", bytes([1, selector]) + json.dumps(bpe, ensure_ascii=False).encode())
+unigram = dict(bpe, model={"type": "Unigram", "unk_id": 0, "byte_fallback": False,
+                          "vocab": [["<unk>", 0.0], ["\u2581", -2.0], ["a", -3.0], ["\u2581cat", -1.5], ["c", -3.5]]},
+               normalizer={"type": "NFKC"},
+               pre_tokenizer={"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "first", "split": True})
+write("tokenizer-json", "unigram.bin", b"\1\0" + json.dumps(unigram, ensure_ascii=False).encode())

@@ -2,14 +2,18 @@ import ArgumentParser
 import CLIPKit
 import Foundation
 
-/// `clipkit-bench tokenize`: labels per second through `CLIPTokenizer.encode`.
+/// `clipkit-bench tokenize`: labels per second through the folder's tokenizer (`TokenizerLoader`:
+/// CLIP's BPE, SigLIP's SentencePiece, or a tokenizer.json).
 struct TokenizeBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tokenize",
         abstract: "Measure tokenizer load time and labels/s (cold word cache, then warm).")
 
-    @Option(help: "Folder with vocab.json and merges.txt.")
+    @Option(help: "Model folder (vocab.json + merges.txt, spiece.model, or tokenizer.json).")
     var model = "Tests/Fixtures/models/tiny-clip"
+
+    @Option(help: "Maximum ids per label (default: 77 for CLIP, 64 otherwise).")
+    var maxLength: Int?
 
     @Option(help: "Text file of labels, one per line (default: synthetic prompts).")
     var labels: String?
@@ -20,10 +24,11 @@ struct TokenizeBenchmark: ParsableCommand {
     func run() throws {
         let clock = ContinuousClock()
         let folder = URL(fileURLWithPath: model, isDirectory: true)
-        var tokenizer: CLIPTokenizer?
-        let loadTime = try clock.measure { tokenizer = try CLIPTokenizer(directory: folder) }
-        guard let tokenizer else { return }
-        print("load: \(milliseconds(loadTime)) ms")
+        var loaded: (any TextTokenizer)?
+        let loadTime = try clock.measure { loaded = try TokenizerLoader.load(directory: folder) }
+        guard let tokenizer = loaded else { return }
+        let length = maxLength ?? (tokenizer is CLIPTokenizer ? CLIPTokenizer.contextLength : 64)
+        print("load: \(milliseconds(loadTime)) ms (\(type(of: tokenizer)), max length \(length))")
 
         let texts = try labels.map(readLabels) ?? syntheticLabels(count: count)
         // The freshly loaded tokenizer has an empty word cache: the first pass is cold. Later
@@ -32,7 +37,7 @@ struct TokenizeBenchmark: ParsableCommand {
         for pass in 0...max(repeats, 1) {
             var checksum = 0
             let time = clock.measure {
-                for text in texts { checksum &+= tokenizer.encode(text).count }
+                for text in texts { checksum &+= tokenizer.encode(text, maxLength: length).ids.count }
             }
             if pass == 0 { report("cold", time, texts.count, checksum) } else { best = min(best, time) }
             if pass == max(repeats, 1) { report("warm (best of \(max(repeats, 1)))", best, texts.count, checksum) }

@@ -14,6 +14,10 @@ private struct SiglipGolden: Decodable {
         let short: [Int]
         /// No truncation.
         let full: [Int]
+        /// No truncation, `legacy: false` in tokenizer_config.json.
+        let nolegacy: [Int]
+        /// No truncation, `do_lower_case: false`.
+        let cased: [Int]
     }
     let reference: String
     let cases: [Case]
@@ -45,6 +49,29 @@ private func padded(_ ids: [Int], to length: Int, with id: Int, side: PaddingSid
             #expect(!full.truncated)
         }
         #expect(mismatches.isEmpty, "\(mismatches.count) mismatches, first: \(mismatches.prefix(5))")
+    }
+
+    @Test(arguments: [("nolegacy", "legacy", false), ("cased", "do_lower_case", false)])
+    func configurationVariantsMatchTransformers(variant: String, key: String, value: Bool) throws {
+        let source = Fixtures.url("tokenizer/siglip")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("clipkit-siglip-\(variant)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: source.appendingPathComponent("spiece.model"), to: folder.appendingPathComponent("spiece.model"))
+        var config = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: source.appendingPathComponent("tokenizer_config.json"))) as? [String: Any])
+        config[key] = value
+        try JSONSerialization.data(withJSONObject: config).write(to: folder.appendingPathComponent("tokenizer_config.json"))
+        let tokenizer = try SiglipTokenizer(directory: folder)
+        let golden = try JSONDecoder().decode(
+            SiglipGolden.self, from: Data(contentsOf: Fixtures.url("tokenizer/siglip/cases.json")))
+        var mismatches: [String] = []
+        for item in golden.cases {
+            let expected = variant == "cased" ? item.cased : item.nolegacy
+            let ids = tokenizer.encode(item.text, maxLength: .max).ids
+            if ids != expected { mismatches.append("\(item.text.debugDescription): \(ids) expected \(expected)") }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.count) mismatches, first: \(mismatches.prefix(4))")
+        #expect(tokenizer.lowercases == (variant != "cased"))
     }
 
     @Test func specialIDsComeFromTheFolder() throws {

@@ -11,6 +11,14 @@ public enum FuzzSupport {
         return url
     }
 
+    /// A committed fixture by its path relative to `Tests/Fixtures`.
+    public static func fixture(_ relativePath: String) -> URL {
+        URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+            .appendingPathComponent("Tests/Fixtures").appendingPathComponent(relativePath)
+    }
+
     /// The committed tiny model folder (tokenizer files for the encode targets).
     public static let tinyModel: URL = {
         URL(fileURLWithPath: #filePath)

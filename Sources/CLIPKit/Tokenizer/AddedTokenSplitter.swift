@@ -23,13 +23,30 @@ struct AddedTokenSplitter: Sendable {
         case token(Token)
     }
 
+    /// Which characters `lstrip`/`rstrip` remove.
+    enum Whitespace: Sendable {
+        /// Python's `str.isspace` (transformers' Python tokenizers).
+        case python
+        /// Rust's `char::is_whitespace` (HF `tokenizers`): Python's set without U+001C…U+001F.
+        case rust
+    }
+
     /// Longest first, so that the first match at a position is the longest.
     private let tokens: [(bytes: [UInt8], token: Token)]
+    private let whitespace: Whitespace
 
-    init(tokens: [Token]) {
+    init(tokens: [Token], whitespace: Whitespace = .python) {
         self.tokens = tokens.filter { !$0.content.isEmpty }
             .map { (Array($0.content.utf8), $0) }
             .sorted { $0.bytes.count > $1.bytes.count }
+        self.whitespace = whitespace
+    }
+
+    /// Whether the splitter has no tokens to find.
+    var isEmpty: Bool { tokens.isEmpty }
+
+    private func isSpace(_ scalar: Unicode.Scalar) -> Bool {
+        PythonText.isSpace(scalar) && (whitespace == .python || !(0x1C...0x1F).contains(scalar.value))
     }
 
     /// The segments of `text` in order, empty text segments left out.
@@ -55,10 +72,10 @@ struct AddedTokenSplitter: Sendable {
         for position in segments.indices {
             guard case .token(let token) = segments[position] else { continue }
             if token.rstrip, position + 1 < segments.count, case .text(let right) = segments[position + 1] {
-                segments[position + 1] = .text(Self.strippingLeadingWhitespace(right))
+                segments[position + 1] = .text(strippingLeadingWhitespace(right))
             }
             if token.lstrip, position > 0, case .text(let left) = segments[position - 1] {
-                segments[position - 1] = .text(Self.strippingTrailingWhitespace(left))
+                segments[position - 1] = .text(strippingTrailingWhitespace(left))
             }
         }
         return segments.filter {
@@ -84,15 +101,15 @@ struct AddedTokenSplitter: Sendable {
         return nil
     }
 
-    private static func strippingLeadingWhitespace(_ text: Substring) -> Substring {
+    private func strippingLeadingWhitespace(_ text: Substring) -> Substring {
         let scalars = text.unicodeScalars
-        guard let first = scalars.firstIndex(where: { !PythonText.isSpace($0) }) else { return text[text.endIndex...] }
+        guard let first = scalars.firstIndex(where: { !isSpace($0) }) else { return text[text.endIndex...] }
         return Substring(scalars[first...])
     }
 
-    private static func strippingTrailingWhitespace(_ text: Substring) -> Substring {
+    private func strippingTrailingWhitespace(_ text: Substring) -> Substring {
         let scalars = text.unicodeScalars
-        guard let last = scalars.lastIndex(where: { !PythonText.isSpace($0) }) else { return text[text.startIndex..<text.startIndex] }
+        guard let last = scalars.lastIndex(where: { !isSpace($0) }) else { return text[text.startIndex..<text.startIndex] }
         return Substring(scalars[...last])
     }
 }

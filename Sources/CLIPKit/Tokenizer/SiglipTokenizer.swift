@@ -145,11 +145,20 @@ public struct SiglipTokenizer: TextTokenizer {
         type == .control || type == .unknown || type == .byte
     }
 
+    /// The largest `spiece.model` read (real ones are under 5 MB).
+    static let maximumModelSize = 256 << 20
+
     /// Reads and parses a `spiece.model` file.
     static func readModel(at url: URL) throws(TokenizerError) -> SentencePieceModel {
         let data: Data
         do {
+            if let size = try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber,
+               size.intValue > maximumModelSize {
+                throw TokenizerError.malformedFile(path: url.path, reason: "it is larger than \(maximumModelSize >> 20) MB")
+            }
             data = try FileBytes.read(url)
+        } catch let error as TokenizerError {
+            throw error
         } catch {
             throw .unreadableFile(path: url.path, reason: (error as NSError).localizedDescription)
         }

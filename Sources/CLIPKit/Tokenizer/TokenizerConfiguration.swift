@@ -12,6 +12,8 @@ struct TokenizerConfiguration: Sendable {
         var lstrip = false
         var rstrip = false
         var special = false
+        /// Matched after normalisation (HF `tokenizers`); false for special tokens unless said otherwise.
+        var normalized = false
     }
 
     /// `tokenizer_class`, e.g. `SiglipTokenizer`, `GemmaTokenizer`.
@@ -27,6 +29,8 @@ struct TokenizerConfiguration: Sendable {
     /// `legacy`: false turns off SentencePiece's dummy prefix in transformers' SentencePiece backend.
     var legacy: Bool?
     var addedTokens: [AddedToken] = []
+    /// `mask_token`.
+    var maskToken: String?
     /// `additional_special_tokens` / `extra_special_tokens` given as strings.
     var extraSpecialTokens: [String] = []
 
@@ -71,6 +75,7 @@ struct TokenizerConfiguration: Sendable {
         eosToken = try token("eos_token")
         unknownToken = try token("unk_token")
         padToken = try token("pad_token")
+        maskToken = try token("mask_token")
         doLowerCase = try flag("do_lower_case")
         addBOSToken = try flag("add_bos_token")
         addEOSToken = try flag("add_eos_token")
@@ -90,9 +95,14 @@ struct TokenizerConfiguration: Sendable {
                       let content = fields["content"] as? String, !content.isEmpty else {
                     throw .malformedFile(path: path, reason: "added_tokens_decoder entry \(key.debugDescription) is malformed")
                 }
+                // Word-boundary matching is not implemented; refusing beats silently different ids.
+                if fields["single_word"] as? Bool == true {
+                    throw .unsupportedComponent(path: path, component: "added token \(content.debugDescription)", type: "single_word")
+                }
                 addedTokens.append(AddedToken(
                     content: content, id: id, lstrip: fields["lstrip"] as? Bool ?? false,
-                    rstrip: fields["rstrip"] as? Bool ?? false, special: fields["special"] as? Bool ?? false))
+                    rstrip: fields["rstrip"] as? Bool ?? false, special: fields["special"] as? Bool ?? false,
+                    normalized: fields["normalized"] as? Bool ?? !(fields["special"] as? Bool ?? false)))
             }
             addedTokens.sort { $0.id < $1.id }
         }

@@ -4,7 +4,8 @@ import Foundation
 ///
 /// `tokenizer_config.json`'s `tokenizer_class` decides (a `…Fast` suffix is ignored):
 /// `CLIPTokenizer` reads `vocab.json` + `merges.txt`; `SiglipTokenizer` reads `spiece.model`;
-/// `Siglip2Tokenizer` and `GemmaTokenizer` read `tokenizer.json` (see ``TokenizerPipeline``).
+/// `Siglip2Tokenizer` and `GemmaTokenizer` read `tokenizer.json` as transformers rebuilds them, and
+/// `PreTrainedTokenizerFast`/`TokenizersBackend` run `tokenizer.json` as it is (see ``TokenizerPipeline``).
 /// Without a class, the files present decide: `spiece.model`, then `tokenizer.json`, then
 /// `vocab.json` + `merges.txt`.
 public enum TokenizerLoader {
@@ -25,8 +26,13 @@ public enum TokenizerLoader {
                 modelURL: try required("spiece.model", in: directory, for: "SiglipTokenizer"),
                 configuration: configuration)
         case "Siglip2Tokenizer"?, "GemmaTokenizer"?:
-            _ = try required("tokenizer.json", in: directory, for: className ?? "")
-            throw TokenizerError.unsupportedTokenizer(path: configurationPath, reason: "tokenizer.json is not supported yet")
+            return try TokenizerPipeline(
+                fileURL: try required("tokenizer.json", in: directory, for: className ?? ""),
+                configuration: configuration, className: className)
+        case "PreTrainedTokenizer"?, "TokenizersBackend"?:
+            return try TokenizerPipeline(
+                fileURL: try required("tokenizer.json", in: directory, for: className ?? ""),
+                configuration: configuration, className: nil)
         case "CLIPTokenizer"?:
             _ = try required("vocab.json", in: directory, for: "CLIPTokenizer")
             _ = try required("merges.txt", in: directory, for: "CLIPTokenizer")
@@ -35,13 +41,14 @@ public enum TokenizerLoader {
             throw TokenizerError.unsupportedTokenizer(
                 path: configurationPath,
                 reason: "tokenizer_class \(name.debugDescription) is not one of SiglipTokenizer, Siglip2Tokenizer, "
-                    + "GemmaTokenizer, CLIPTokenizer")
+                    + "GemmaTokenizer, CLIPTokenizer, PreTrainedTokenizerFast")
         case nil:
             if has("spiece.model") {
                 return try SiglipTokenizer(modelURL: directory.appendingPathComponent("spiece.model"), configuration: configuration)
             }
             if has("tokenizer.json") {
-                throw TokenizerError.unsupportedTokenizer(path: configurationPath, reason: "tokenizer.json is not supported yet")
+                return try TokenizerPipeline(
+                    fileURL: directory.appendingPathComponent("tokenizer.json"), configuration: configuration, className: nil)
             }
             if has("vocab.json"), has("merges.txt") { return try CLIPTokenizer(directory: directory) }
             throw TokenizerError.noTokenizer(
