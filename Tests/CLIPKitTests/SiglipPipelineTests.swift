@@ -19,8 +19,8 @@ struct SiglipPipelineGolden: Decodable {
     let text_embeddings: [[Float]]
     let results: [Result]
 
-    static func load() throws -> SiglipPipelineGolden {
-        try JSONDecoder().decode(SiglipPipelineGolden.self, from: Data(contentsOf: Fixtures.url("golden/siglip/pipeline.json")))
+    static func load(_ name: String = "pipeline") throws -> SiglipPipelineGolden {
+        try JSONDecoder().decode(SiglipPipelineGolden.self, from: Data(contentsOf: Fixtures.url("golden/siglip/\(name).json")))
     }
 }
 
@@ -116,6 +116,35 @@ struct SiglipPipelineGolden: Decodable {
             #expect(classification.scores.map(\.label) == result.scores.sorted { $0.value > $1.value }.map(\.key))
             let embedding = try pipeline.imageEmbedding(contentsOf: url)
             #expect(maxAbsDifference(Tensor(shape: [1, embedding.count], scalars: embedding)!, [result.image_embedding]) < 1e-5)
+        }
+    }
+
+    /// SigLIP 2 fixed resolution with its Gemma-like tokenizer.json (Siglip2Tokenizer pads on the
+    /// left, masked): ids, text embeddings and the pipeline's probabilities within 1e-5.
+    @Test func siglip2GivesThePipelinesProbabilities() throws {
+        let golden = try SiglipPipelineGolden.load("pipeline-siglip2")
+        let pipeline = try CLIPPipeline(directory: Fixtures.url("models/tiny-siglip2"))
+        #expect(pipeline.family == .siglip && pipeline.tokenizer.paddingSide == .left)
+        for (prompt, expected) in zip(golden.prompts, golden.token_ids) {
+            let ids = pipeline.textPadding.apply(to: pipeline.tokenize(prompt).ids, paddingID: pipeline.tokenizer.paddingID,
+                                                 side: pipeline.tokenizer.paddingSide)
+            #expect(ids == expected, "\(prompt)")
+        }
+        let text = try pipeline.textEmbeddings(golden.prompts)
+        #expect(maxAbsDifference(text, golden.text_embeddings) < 1e-5)
+        let classifier = try ZeroShotClassifier(pipeline: pipeline, labels: golden.labels)
+        for result in golden.results {
+            // Square resize of every shape (b.png 24×48 → 32×32 widens and shortens: Pillow 13
+            // runs the vertical pass first), exact to the PIL processor's 8-bit levels.
+            let levels = try #require(result.pixel_levels)
+            let pixels = pipeline.preprocessor(try ImageDecoder.decode(contentsOf: Fixtures.url("cli/\(result.image)")))
+            let wrong = zip(pixels.scalars, levels).filter { abs($0 - Float((Double($1) / 255 - 0.5) / 0.5)) > 1e-6 }.count
+            #expect(pixels.count == levels.count && wrong == 0, "\(result.image): \(wrong) pixels differ")
+            let classification = try classifier.classify(contentsOf: Fixtures.url("cli/\(result.image)"))
+            for (label, expected) in result.scores {
+                let score = try #require(classification.score(of: label))
+                #expect(abs(score - expected) < 1e-5, "\(result.image) \(label): \(score) vs \(expected)")
+            }
         }
     }
 }
