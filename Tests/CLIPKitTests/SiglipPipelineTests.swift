@@ -18,6 +18,13 @@ struct SiglipPipelineGolden: Decodable {
     let attention_mask: [[Int]]
     let text_embeddings: [[Float]]
     let results: [Result]
+    struct ResampleCheck: Decodable {
+        let image: String
+        let width: Int
+        let height: Int
+        let levels: [Int]
+    }
+    let resample_checks: [ResampleCheck]?
 
     static func load(_ name: String = "pipeline") throws -> SiglipPipelineGolden {
         try JSONDecoder().decode(SiglipPipelineGolden.self, from: Data(contentsOf: Fixtures.url("golden/siglip/\(name).json")))
@@ -145,6 +152,22 @@ struct SiglipPipelineGolden: Decodable {
                 let score = try #require(classification.score(of: label))
                 #expect(abs(score - expected) < 1e-5, "\(result.image) \(label): \(score) vs \(expected)")
             }
+        }
+    }
+
+    /// Square resizes that shrink both sides by different amounts: PIL's bicubic output exactly
+    /// (Pillow 13 runs the vertical pass first when it removes more than twice as many rows as
+    /// columns go; 24×40 → 16×16 and 20×16 do, 16×30 does not).
+    @Test func resamplingPassOrderIsPillows() throws {
+        let checks = try #require(try SiglipPipelineGolden.load("pipeline-siglip2").resample_checks)
+        #expect(checks.count == 3)
+        for check in checks {
+            var config = PreprocessorConfig.siglip
+            config.size = .init(height: check.height, width: check.width)
+            config.doRescale = false
+            config.doNormalize = false
+            let pixels = ImagePreprocessor(config: config)(try ImageDecoder.decode(contentsOf: Fixtures.url(check.image)))
+            #expect(pixels.scalars.map { Int($0) } == check.levels, "\(check.width)×\(check.height)")
         }
     }
 }
