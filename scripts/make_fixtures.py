@@ -8,7 +8,8 @@ Usage (from the repository root):
 Stages: vocab (the real CLIP BPE vocabulary from open_clip's wheel), tokenizer (golden ids),
 siglip_tokenizer (a small SentencePiece model and SiglipTokenizer ids), siglip2_tokenizer (a small
 Gemma-like BPE tokenizer.json and Siglip2Tokenizer/GemmaTokenizer/tokenizers ids),
-model (tiny random-weight CLIP models and their reference outputs), images (decoder and
+model (tiny random-weight CLIP models and their reference outputs), siglip (tiny random-weight
+SigLIP models, their reference outputs and transformers' zero-shot pipeline on them), images (decoder and
 preprocessing goldens), cli (small images for the command-line tests), ensembles (prompt
 ensembles after open_clip, and the `clipkit evaluate` dataset). Outputs are
 deterministic: running it twice leaves `git status` clean.
@@ -20,7 +21,8 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "fixtures"))
 
-STAGES = ["vocab", "tokenizer", "siglip_tokenizer", "siglip2_tokenizer", "model", "images", "cli", "ensembles"]
+STAGES = ["vocab", "tokenizer", "siglip_tokenizer", "siglip2_tokenizer", "model", "images", "cli", "ensembles",
+          "siglip"]
 
 
 def main(argv):

@@ -33,7 +33,7 @@ part "swift test" swift test --no-parallel
 # on clipkit's packed kernels (CLIPKIT_FP32_GEMM; `auto` picked one of them), then every kernel
 # capped to AVX2 and to portable C (the kernel tests already ran every variant this CPU has).
 # OPENBLAS_CORETYPE is never touched: scripts/audit-blas-kernels.sh is the developers' audit.
-parity="ModelParityTests|PrecisionModelTests|ZeroShotClassifierTests|FP32KernelTests|ReducedPrecisionKernelTests"
+parity="ModelParityTests|PrecisionModelTests|ZeroShotClassifierTests|FP32KernelTests|ReducedPrecisionKernelTests|SiglipModelTests|SiglipPipelineTests"
 for path in packed blas; do
     part "swift test, CLIPKIT_FP32_GEMM=$path" env CLIPKIT_FP32_GEMM=$path \
         swift test --skip-build --filter "$parity"

@@ -50,9 +50,12 @@ public func clipkitClassifierCreate(
         classifier.pointee = nil
         guard labelCount > 0, let labels else { throw ABIError.invalidArgument("give at least one label") }
         let names = try (0..<Int(labelCount)).map { try CStrings.read(labels[$0], "label \($0 + 1)") }
-        let templates = ClassifierHandle.templates(from: template.map { String(cString: $0) } ?? "{}")
-        for template in templates { try ZeroShotClassifier.validate(labels: names, template: template) }
+        let given = template.map { ClassifierHandle.templates(from: String(cString: $0)) }
+        for template in given ?? [] { try ZeroShotClassifier.validate(labels: names, template: template) }
+        if given == nil { try ZeroShotClassifier.validate(labels: names) }
         let engine = try Engine(reference: try CStrings.read(model, "model"), options: try EngineOptions(options))
+        // NULL: the model family's template ("{}" for CLIP, "This is a photo of {}." for SigLIP).
+        let templates = given ?? [engine.pipeline.family.defaultTemplate]
         classifier.pointee = Handles.open(try ClassifierHandle(engine: engine, labels: names, templates: templates))
     }
 }

@@ -8,8 +8,8 @@ import Foundation
 final class ModelRegistry: @unchecked Sendable {
     /// What a model folder yields apart from the preprocessing, which each handle may override.
     struct Entry: Sendable {
-        let model: CLIPModel
-        let tokenizer: CLIPTokenizer
+        let model: any ZeroShotModel
+        let tokenizer: any TextTokenizer
         let preprocessor: PreprocessorConfig
     }
 
@@ -40,10 +40,12 @@ final class ModelRegistry: @unchecked Sendable {
             guard let arithmetic = Precision(rawValue: precision) else {
                 throw ABIError.unsupported("precision '\(precision)' is not one of fp32, bf16, int8")
             }
+            // The folder's family (config.json) picks the towers, tokenizer and preprocessing defaults.
+            let family = try ModelFamily.detect(directory: folder)
             let entry = Entry(
-                model: try CLIPModel(directory: folder, precision: arithmetic),
-                tokenizer: try CLIPTokenizer(directory: folder),
-                preprocessor: try PreprocessorConfig.load(fromDirectory: folder))
+                model: try family.loadModel(directory: folder, precision: arithmetic),
+                tokenizer: try TokenizerLoader.load(directory: folder),
+                preprocessor: try PreprocessorConfig.load(fromDirectory: folder, defaults: family.defaultPreprocessorConfig))
             entries[key] = entry
             return entry
         } catch {

@@ -457,7 +457,7 @@ RP_VNNI RP_INLINE void epilogue_vnni(__m512i acc, __mmask16 m, size_t r, size_t 
 }
 
 /// R rows × 32 columns (two panels): one vpdpbusd per row and panel per group of 4 k, then the
-/// epilogue straight from the accumulators (exact GELU, which needs erf, goes through memory).
+/// epilogue straight from the accumulators (the GELUs, which need erf or tanh, go through memory).
 RP_VNNI RP_INLINE void tile_vnni(const int R, size_t r0, size_t n0, size_t cols,
                                  const clipkit_quantized_rows *a, const clipkit_int8_weights *w,
                                  const int8_t *w0, const int8_t *w1, size_t groups,
@@ -478,7 +478,7 @@ RP_VNNI RP_INLINE void tile_vnni(const int R, size_t r0, size_t n0, size_t cols,
             acc1[i] = _mm512_dpbusd_epi32(acc1[i], av, b1);
         }
     }
-    if (activation == CLIPKIT_ACTIVATION_GELU) {
+    if (activation == CLIPKIT_ACTIVATION_GELU || activation == CLIPKIT_ACTIVATION_GELU_TANH) {
         int32_t tile[8 * RP_TILE_N];
         for (int i = 0; i < R; i++) {
             _mm512_storeu_si512(tile + i * RP_TILE_N, acc0[i]);

@@ -12,6 +12,14 @@
 
 #define RP_INLINE static inline __attribute__((always_inline))
 
+/// PyTorch's `gelu(x, approximate="tanh")`: 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³))), in the
+/// order PyTorch's CPU kernel evaluates it.
+RP_INLINE float clipkit_gelu_tanh(float x) {
+    const float cube = x * x * x;
+    const float inner = 0.7978845608028654f * (x + 0.044715f * cube);
+    return 0.5f * x * (1.0f + tanhf(inner));
+}
+
 /// Columns per register tile: two 16-column panels.
 #define RP_TILE_N 32
 
@@ -26,6 +34,8 @@ RP_INLINE void rp_finish_row(float *v, size_t count, const float *bias, int acti
         for (size_t j = 0; j < count; j++) v[j] = v[j] / (1.0f + clipkit_fast_expf(-1.702f * v[j]));
     } else if (activation == CLIPKIT_ACTIVATION_GELU) {
         for (size_t j = 0; j < count; j++) v[j] = 0.5f * v[j] * (1.0f + erff(v[j] * 0.70710678118654752f));
+    } else if (activation == CLIPKIT_ACTIVATION_GELU_TANH) {
+        for (size_t j = 0; j < count; j++) v[j] = clipkit_gelu_tanh(v[j]);
     }
     if (accumulate)
         for (size_t j = 0; j < count; j++) out[j] += v[j];

@@ -50,9 +50,10 @@ struct ClassifyRequest: Decodable, Sendable {
             return ClassificationJob(images: inputs.values.map(ClassificationJob.Image.encoded), labels: labels,
                                      templates: [template], topK: topK, singleInput: inputs.isSingle)
         }
-        let templates = try Self.templates(template: template, templates: templates)
+        let resolved = try Self.templates(template: template, templates: templates)
         return ClassificationJob(images: (images ?? []).map(ClassificationJob.Image.encoded), labels: labels ?? [],
-                                 templates: templates, topK: topK, singleInput: false)
+                                 templates: resolved, topK: topK, singleInput: false,
+                                 usesDefaultTemplate: template == nil && templates == nil)
     }
 
     /// The prompt templates from `template` or `templates` (default `"{}"`); `templates` may
@@ -90,4 +91,8 @@ struct ClassificationJob: Sendable {
     var topK: Int?
     /// Hugging Face's shape with a single image: the answer is one list, not a list of lists.
     var singleInput: Bool
+    /// The client named no template: the model family's (``ModelFamily/defaultTemplate``:
+    /// `"{}"` for CLIP, `"This is a photo of {}."` for SigLIP) replaces `templates` once the
+    /// model is known.
+    var usesDefaultTemplate = false
 }

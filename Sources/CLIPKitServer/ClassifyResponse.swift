@@ -1,7 +1,8 @@
 /// One label's score in an answer.
 struct ScoredLabel: Codable, Sendable, Equatable {
     let label: String
-    /// Softmax probability over the candidate labels.
+    /// The model family's probability: softmax over the candidate labels (CLIP), or a sigmoid
+    /// per label (SigLIP), as transformers' pipeline returns.
     let score: Float
     /// Raw cosine similarity of the image and the label's prompt embedding.
     let cosine: Float

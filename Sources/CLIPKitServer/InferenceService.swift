@@ -27,6 +27,11 @@ final class InferenceService: Sendable {
     func classify(_ job: ClassificationJob, deadline: ContinuousClock.Instant, timings: RequestTimings,
                   connection: ClientConnection = .detached) async throws -> [Result<[ScoredLabel], ServerError>] {
         let pipeline = try engine.pipeline()
+        let job = {
+            var resolved = job
+            if resolved.usesDefaultTemplate { resolved.templates = [pipeline.family.defaultTemplate] }
+            return resolved
+        }()
         try validate(job)
         try engine.admit(job.images.count)
         defer { engine.release(job.images.count) }
@@ -74,8 +79,11 @@ final class InferenceService: Sendable {
         guard let imageTensor = Tensor(shape: [good.count, width], scalars: good.flatMap(\.1)) else {
             throw ServerError.internalError("embedding of the wrong size")
         }
+        // The family's probabilities (softmax over labels for CLIP, sigmoid per label for SigLIP,
+        // as transformers' pipeline returns them) and the cosines.
+        let probabilities = ZeroShotScores.scores(images: imageTensor, texts: labels, logitScale: pipeline.model.logitScale,
+                                                  logitBias: pipeline.model.logitBias, kind: pipeline.defaultScoreKind)
         let logits = ZeroShotScores.logits(images: imageTensor, texts: labels, logitScale: pipeline.model.logitScale)
-        let probabilities = ZeroShotScores.probabilities(logits: logits)
         let scale = expf(pipeline.model.logitScale)
         let n = job.labels.count
         var results = embeddings.map { result -> Result<[ScoredLabel], ServerError> in

@@ -173,7 +173,7 @@ enum OpenAPIDocument {
             "properties": {
               "images": {"type": "array", "minItems": 1, "items": {"type": "string", "description": "data URI or plain base64"}},
               "labels": {"type": "array", "minItems": 1, "items": {"type": "string"}},
-              "template": {"type": "string", "description": "Prompt template with {} for the label; default {}."},
+              "template": {"type": "string", "description": "Prompt template with {} for the label; default: the model family's ({} for CLIP, This is a photo of {}. for SigLIP)."},
               "templates": {"type": "array", "items": {"type": "string"}, "description": "Prompt ensemble: label embeddings averaged over these templates (open_clip's method), or one element naming a built-in set: openai-imagenet, simple-imagenet."},
               "top_k": {"type": "integer", "minimum": 1}
             },
@@ -208,7 +208,7 @@ enum OpenAPIDocument {
             "type": "object",
             "properties": {
               "label": {"type": "string"},
-              "score": {"type": "number", "description": "Softmax probability over the labels."},
+              "score": {"type": "number", "description": "Probability: softmax over the labels (CLIP) or a sigmoid per label (SigLIP)."},
               "cosine": {"type": "number", "description": "Raw cosine similarity."}
             },
             "required": ["label", "score"]

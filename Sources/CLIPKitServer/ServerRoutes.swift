@@ -56,9 +56,9 @@ struct ServerRoutes: Sendable {
     private func info() -> Response {
         var model: InfoResponse.Model?
         if case .ready(let pipeline) = service.engine.modelState {
-            let vision = pipeline.model.configuration.vision
+            let vision = pipeline.model.visionInput
             model = .init(embeddingDimensions: pipeline.embeddingSize, imageSize: vision.imageSize,
-                          patchSize: vision.patchSize, contextLength: CLIPTokenizer.contextLength)
+                          patchSize: vision.patchSize, contextLength: pipeline.model.textContextLength)
         }
         let limits = InfoResponse.Limits(
             maxBatch: configuration.maxBatch, maxWaitMs: seconds(configuration.maxWait) * 1000,
@@ -203,7 +203,7 @@ struct ServerRoutes: Sendable {
             }
         }
         return ClassificationJob(images: images, labels: labels, templates: [template ?? "{}"], topK: topK,
-                                 singleInput: false)
+                                 singleInput: false, usesDefaultTemplate: template == nil)
     }
 }
 

@@ -25,8 +25,8 @@ struct CheckPrecisionCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("UTF-8 file with one label per line.", valueName: "file"))
     var labelsFile: String?
 
-    @Option(help: "Prompt template; {} is replaced by each label.")
-    var template = "{}"
+    @Option(help: "Prompt template; {} is replaced by each label (default: the model family's, {} for CLIP, \"This is a photo of {}.\" for SigLIP).")
+    var template: String?
 
     @Argument(help: ArgumentHelp("Image files or directories.", valueName: "path"))
     var paths: [String]
@@ -37,7 +37,7 @@ struct CheckPrecisionCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard !paths.isEmpty else { throw ValidationError("give at least one image file or directory") }
-        guard template.contains("{}") else { throw ValidationError("--template must contain {} where the label goes") }
+        if let template, !template.contains("{}") { throw ValidationError("--template must contain {} where the label goes") }
     }
 
     func run() async throws {
@@ -69,21 +69,23 @@ struct CheckPrecisionCommand: AsyncParsableCommand {
             }
         }
         guard !names.isEmpty else { throw CLIError("no readable images") }
-        let v = pipeline.model.configuration.vision
+        let v = pipeline.model.visionInput
         guard let pixels = Tensor(shape: [names.count, v.channelCount, v.imageSize, v.imageSize], scalars: scalars) else {
             throw CLIError("preprocessed images do not match the model's input size")
         }
+        let template = self.template ?? pipeline.family.defaultTemplate
+        // Unpadded: the check compares the towers of two precisions on the same ids.
         let tokenIDs = candidateLabels.map { pipeline.tokenize(template.replacingOccurrences(of: "{}", with: $0)).ids }
 
         let precisions: [Precision] = modelOptions.precision == .fp32 ? [.bf16, .int8] : [modelOptions.precision]
         let reports: [PrecisionReport]
         do {
-            let candidates = try precisions.map { try CLIPModel(directory: directory, precision: $0) }
+            let candidates = try precisions.map { try pipeline.family.loadModel(directory: directory, precision: $0) }
             reports = try PrecisionCheck.compare(candidates, with: pipeline.model, pixels: pixels, labelTokenIDs: tokenIDs)
         } catch {
             throw CLIError("cannot compare precisions: \(describe(error))")
         }
-        print("model \(directory.path): \(v.layerCount) vision layers, width \(v.hiddenSize); \(names.count) images, \(candidateLabels.count) labels")
+        print("model \(directory.path) (\(pipeline.family.rawValue)): \(reports.first?.layers.count ?? 0) vision layers; \(names.count) images, \(candidateLabels.count) labels")
         print(Self.summary(reports))
         print(Self.layerTable(reports))
     }

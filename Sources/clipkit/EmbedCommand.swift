@@ -50,7 +50,7 @@ struct EmbedCommand: AsyncParsableCommand {
 
         let tokenized = texts.map(pipeline.tokenize)
         for (text, tokens) in zip(texts, tokenized) where tokens.truncated {
-            Console.warn("text '\(text)' is longer than \(CLIPTokenizer.contextLength) tokens; truncated as CLIP's tokenizer does")
+            Console.warn("text '\(text)' is longer than \(pipeline.model.textContextLength) tokens; truncated as \(pipeline.family.displayName)'s tokenizer does")
         }
         let textEmbeddings = try pipeline.textEmbeddings(tokenized: tokenized)
         let width = pipeline.embeddingSize

@@ -6,7 +6,7 @@ import Foundation
 /// shared by `classify` and `evaluate`.
 struct PromptOptions: ParsableArguments {
     @Option(name: .customLong("template"), help: ArgumentHelp(
-        "Prompt template; {} is replaced by each label, e.g. \"This is a photo of {}.\" Repeatable: several templates make an ensemble (default: {}).",
+        "Prompt template; {} is replaced by each label, e.g. \"This is a photo of {}.\" Repeatable: several templates make an ensemble (default: the model family's, {} for CLIP, \"This is a photo of {}.\" for SigLIP).",
         valueName: "text"))
     var templates: [String] = []
 
@@ -22,8 +22,9 @@ struct PromptOptions: ParsableArguments {
         _ = try resolvedTemplates()
     }
 
-    /// The --templates set's templates, then every --template; `{}` alone when neither is given.
-    func resolvedTemplates() throws -> [String] {
+    /// The --templates set's templates, then every --template; `defaultTemplate` alone when
+    /// neither is given (the model family's, ``ModelFamily/defaultTemplate``).
+    func resolvedTemplates(defaultTemplate: String = "{}") throws -> [String] {
         var all = [String]()
         if let templateSet {
             do {
@@ -33,7 +34,7 @@ struct PromptOptions: ParsableArguments {
             }
         }
         all += templates
-        if all.isEmpty { all = ["{}"] }
+        if all.isEmpty { all = [defaultTemplate] }
         do {
             try ZeroShotClassifier.validate(templates: all)
         } catch {
@@ -49,7 +50,7 @@ struct PromptOptions: ParsableArguments {
 
     /// Builds the classifier, warning about truncated prompts and cache trouble.
     func classifier(pipeline: CLIPPipeline, labels: [String]) throws -> ZeroShotClassifier {
-        let templates = try resolvedTemplates()
+        let templates = try resolvedTemplates(defaultTemplate: pipeline.family.defaultTemplate)
         let prompts = labels.count * templates.count
         if prompts >= 1000 {  // minutes of text tower on a first run: say what is happening
             Console.writeError("clipkit: \(prompts) prompts (\(labels.count) labels × \(templates.count) templates)"
@@ -57,7 +58,7 @@ struct PromptOptions: ParsableArguments {
         }
         let classifier = try ZeroShotClassifier(pipeline: pipeline, labels: labels, templates: templates, cache: cache())
         for label in classifier.truncatedLabels {
-            Console.warn("a prompt for label '\(label)' is longer than \(CLIPTokenizer.contextLength) tokens; truncated as CLIP's tokenizer does")
+            Console.warn("a prompt for label '\(label)' is longer than \(pipeline.model.textContextLength) tokens; truncated as \(pipeline.family.displayName)'s tokenizer does")
         }
         for problem in classifier.cacheLookup?.problems ?? [] {
             Console.warn(describe(problem))

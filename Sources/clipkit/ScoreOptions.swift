@@ -6,11 +6,11 @@ extension ZeroShotScoreKind: ExpressibleByArgument {}
 /// Which scores `classify` reports, and multi-label selection.
 struct ScoreOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
-        "softmax: probabilities over the labels (sum to 1; the reference). cosine: raw cosine similarity. logit: exp(logit_scale) * cosine.",
+        "softmax: probabilities over the labels (sum to 1; CLIP's default). sigmoid: a probability per label, independent of the others (SigLIP's default). cosine: raw cosine similarity. logit: exp(logit_scale) * cosine + logit_bias. Default: the model family's, as transformers' pipeline reports.",
         valueName: "kind"))
-    var scores: ZeroShotScoreKind = .softmax
+    var scores: ZeroShotScoreKind?
 
-    @Flag(help: "Report every label scoring at least --threshold (several objects in one image); best with --scores cosine or logit.")
+    @Flag(help: "Report every label scoring at least --threshold (several objects in one image); best with --scores sigmoid, cosine or logit.")
     var multiLabel = false
 
     @Option(help: ArgumentHelp("Score a label needs for --multi-label (in the units of --scores).", valueName: "T"))

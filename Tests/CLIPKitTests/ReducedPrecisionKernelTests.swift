@@ -156,6 +156,7 @@ private struct Int8Problem {
                 for (activation, accumulate) in [(Int32(CLIPKIT_ACTIVATION_NONE), false),
                                                  (Int32(CLIPKIT_ACTIVATION_QUICK_GELU), false),
                                                  (Int32(CLIPKIT_ACTIVATION_GELU), false),
+                                                 (Int32(CLIPKIT_ACTIVATION_GELU_TANH), false),
                                                  (Int32(CLIPKIT_ACTIVATION_NONE), true)] {
                     let expected = problem.run(nil, activation: activation, accumulate: accumulate)
                     let actual = problem.run(variant, activation: activation, accumulate: accumulate)

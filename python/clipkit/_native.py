@@ -268,26 +268,29 @@ class Classifier(_Engine):
     """Zero-shot classifier: a model plus candidate labels, whose prompts are embedded once.
 
     model: a model folder, a Hugging Face Hub id or a Spark NLP name. template: the prompt,
-    "{}" replaced by each label; a list of templates or a built-in set's name
-    ("openai-imagenet", "simple-imagenet") makes an ensemble. threads: BLAS threads for the process (0: all cores).
+    "{}" replaced by each label (None: the model family's, "{}" for CLIP and "This is a photo
+    of {}." for SigLIP); a list of templates or a built-in set's name
+    ("openai-imagenet", "simple-imagenet") makes an ensemble. Probabilities are the family's:
+    softmax over the labels for CLIP, a sigmoid per label for SigLIP. threads: BLAS threads for the process (0: all cores).
     preprocessing: preprocessor_config.json keys overriding the model's (e.g. {"resample": 2}).
     Handles are thread-safe; models are loaded once per process.
     """
 
     _free_name = "clipkit_classifier_free"
 
-    def __init__(self, model: str, labels: Sequence[str], template: Union[str, Sequence[str]] = "{}", *, threads: int = 0,
+    def __init__(self, model: str, labels: Sequence[str], template: Union[str, Sequence[str], None] = None, *, threads: int = 0,
                  batch_size: int = 8, precision: Optional[str] = "fp32", ignore_exif: bool = False,
                  preprocessing: Optional[Dict[str, Any]] = None):
         super().__init__()
         self.labels = tuple(labels)
         # Several templates (or a built-in set's name) make an ensemble; the C ABI takes one per line.
-        self.template = template if isinstance(template, str) else "\n".join(template)
+        self.template = template if template is None or isinstance(template, str) else "\n".join(template)
         encoded = [s.encode() for s in self.labels]
         array = (ctypes.c_char_p * max(len(encoded), 1))(*encoded)
         options = _options(threads, batch_size, ignore_exif, precision, preprocessing)
         error = ctypes.c_void_p()
-        status = self._lib.clipkit_classifier_create(str(model).encode(), array, len(encoded), self.template.encode(),
+        template_bytes = None if self.template is None else self.template.encode()
+        status = self._lib.clipkit_classifier_create(str(model).encode(), array, len(encoded), template_bytes,
                                                      ctypes.byref(options), ctypes.byref(self._handle),
                                                      ctypes.byref(error))
         _check(self._lib, status, error)

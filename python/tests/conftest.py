@@ -16,6 +16,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "Tests" / "Fixtures"
 TINY = FIXTURES / "models" / "tiny-clip"
+TINY_SIGLIP = FIXTURES / "models" / "tiny-siglip"
 LABELS = ["cat", "dog", 'a photo, with "quotes"']
 
 #: How far two runs of the engine may disagree on one image's probability for one label when the
@@ -108,12 +109,14 @@ def cli_scores(images_dir):
 @pytest.fixture(scope="session")
 def hub(tmp_path_factory):
     """A Hub stand-in serving tiny-clip as openai/clip-vit-base-patch32 (the repository behind Spark
-    NLP's default name) and as test-org/tiny-clip, with an empty HF cache; HF_ENDPOINT and
+    NLP's default name) and as test-org/tiny-clip, tiny-siglip as google/siglip-base-patch16-224,
+    with an empty HF cache; HF_ENDPOINT and
     HF_HOME are set before Spark starts so its Python workers inherit them."""
     from hub_stand_in import HubStandIn
 
     home = tmp_path_factory.mktemp("hf-home")
-    with HubStandIn({"openai/clip-vit-base-patch32": TINY, "test-org/tiny-clip": TINY}) as stand_in:
+    with HubStandIn({"openai/clip-vit-base-patch32": TINY, "test-org/tiny-clip": TINY,
+                     "google/siglip-base-patch16-224": TINY_SIGLIP}) as stand_in:
         saved = {k: os.environ.get(k) for k in ("HF_ENDPOINT", "HF_HOME", "HF_HUB_OFFLINE", "HF_HUB_CACHE")}
         os.environ["HF_ENDPOINT"] = stand_in.endpoint
         os.environ["HF_HOME"] = str(home)

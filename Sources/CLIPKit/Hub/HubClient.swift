@@ -45,7 +45,8 @@ public struct HubClient: Sendable {
         self.lockTimeout = lockTimeout
     }
 
-    /// The local snapshot folder holding `files` (by default, what a CLIP model needs) for
+    /// The local snapshot folder holding `files` (by default, what a model of any supported
+    /// family needs: ``HubFileSelection/zeroShotModel``) for
     /// `repo` at `revision`.
     ///
     /// The cache is consulted first: when `refs/<revision>` (or the commit itself) names a
@@ -55,7 +56,7 @@ public struct HubClient: Sendable {
     ///
     /// - Throws: `HubError`.
     public func snapshot(
-        of repo: String, revision: String = "main", files: HubFileSelection = .clipModel,
+        of repo: String, revision: String = "main", files: HubFileSelection = .zeroShotModel,
         progress: (@Sendable (DownloadProgress) -> Void)? = nil
     ) async throws -> URL {
         let repo = try RepoID(repo, revision: revision)

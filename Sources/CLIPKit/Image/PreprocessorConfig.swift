@@ -46,9 +46,13 @@ public struct PreprocessorConfig: Codable, Sendable, Equatable {
         case doConvertRGB = "do_convert_rgb"
     }
 
+    /// The `userInfo` key of a decoder's defaults for absent fields (a ``PreprocessorConfig``;
+    /// CLIP's when unset).
+    static let defaultsKey = CodingUserInfoKey(rawValue: "clipkit.preprocessorDefaults")!
+
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = PreprocessorConfig()
+        let d = decoder.userInfo[Self.defaultsKey] as? PreprocessorConfig ?? PreprocessorConfig()
         doResize = try c.decodeIfPresent(Bool.self, forKey: .doResize) ?? d.doResize
         size = try Self.decodeSize(c, .size, square: false) ?? d.size
         resample = try c.decodeIfPresent(ResamplingFilter.self, forKey: .resample) ?? d.resample
@@ -117,13 +121,17 @@ public struct PreprocessorConfig: Codable, Sendable, Equatable {
     }
 
     /// Reads `preprocessor_config.json`, else the `image_processor` object of
-    /// `processor_config.json`, from a model folder; neither present → the defaults.
+    /// `processor_config.json`, from a model folder; neither present → `defaults` (a family's
+    /// image processor defaults, ``ModelFamily/defaultPreprocessorConfig``; CLIP's unless given),
+    /// which also fill every field a file leaves out.
     /// Throws ``ModelError/invalidConfiguration(path:reason:)`` naming the file when it is not
     /// JSON, has a value of the wrong type, or fails ``problem``.
-    public static func load(fromDirectory directory: URL) throws -> PreprocessorConfig {
+    public static func load(fromDirectory directory: URL, defaults: PreprocessorConfig = .init()) throws -> PreprocessorConfig {
+        let decoder = JSONDecoder()
+        decoder.userInfo[defaultsKey] = defaults
         let legacy = directory.appendingPathComponent("preprocessor_config.json")
         if FileManager.default.fileExists(atPath: legacy.path) {
-            return try decode(from: legacy) { try JSONDecoder().decode(PreprocessorConfig.self, from: $0) }
+            return try decode(from: legacy) { try decoder.decode(PreprocessorConfig.self, from: $0) }
         }
         let combined = directory.appendingPathComponent("processor_config.json")
         if FileManager.default.fileExists(atPath: combined.path) {
@@ -131,9 +139,9 @@ public struct PreprocessorConfig: Codable, Sendable, Equatable {
                 let imageProcessor: PreprocessorConfig?
                 enum CodingKeys: String, CodingKey { case imageProcessor = "image_processor" }
             }
-            return try decode(from: combined) { try JSONDecoder().decode(Wrapper.self, from: $0).imageProcessor ?? .init() }
+            return try decode(from: combined) { try decoder.decode(Wrapper.self, from: $0).imageProcessor ?? defaults }
         }
-        return PreprocessorConfig()
+        return defaults
     }
 
     /// Reads `url` and decodes it with `body`, turning every failure into a one-line
@@ -160,6 +168,19 @@ public struct PreprocessorConfig: Codable, Sendable, Equatable {
 /// Thrown by `PreprocessorConfig.init(from:)` when the decoded values fail `problem`.
 struct InvalidSettings: Error {
     let reason: String
+}
+
+extension PreprocessorConfig {
+    /// transformers' `SiglipImageProcessorPil` defaults: resize to 224 × 224 (no crop), bicubic,
+    /// rescale 1/255, mean = std = 0.5.
+    public static let siglip: PreprocessorConfig = {
+        var c = PreprocessorConfig()
+        c.size = Size(height: 224, width: 224)
+        c.doCenterCrop = false
+        c.imageMean = [0.5, 0.5, 0.5]
+        c.imageStd = [0.5, 0.5, 0.5]
+        return c
+    }()
 }
 
 extension PreprocessorConfig.Size {

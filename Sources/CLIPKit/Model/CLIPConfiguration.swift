@@ -8,6 +8,8 @@ public enum Activation: String, Codable, Sendable {
     case quickGELU = "quick_gelu"
     /// `0.5 x (1 + erf(x / √2))`: LAION's OpenCLIP checkpoints in HF layout.
     case gelu
+    /// `0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³)))`: SigLIP (PyTorch's `approximate="tanh"`).
+    case geluTanh = "gelu_pytorch_tanh"
 }
 
 /// Hyper-parameters of the text tower (`text_config`).

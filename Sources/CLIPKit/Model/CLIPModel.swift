@@ -7,7 +7,7 @@ import Foundation
 /// Loads a Hugging Face CLIP folder (`config.json` + `model.safetensors`) strictly: every
 /// tensor the configuration implies must be present with its exact shape, and the file may hold
 /// nothing else. Immutable after loading, so one model serves any number of concurrent tasks.
-public final class CLIPModel: Sendable {
+public final class CLIPModel: ZeroShotModel, LayerObservableModel {
     /// The hyper-parameters the model was built from.
     public let configuration: CLIPConfiguration
     /// `logit_scale`, the log of the temperature that multiplies cosine similarities.
@@ -26,19 +26,25 @@ public final class CLIPModel: Sendable {
 
     /// Width of the shared embedding space.
     public var embeddingSize: Int { configuration.projectionDimension }
+    public var family: ModelFamily { .clip }
+    /// CLIP has no logit bias: 0.
+    public var logitBias: Float { 0 }
+    public var visionInput: VisionInputShape {
+        VisionInputShape(channelCount: configuration.vision.channelCount, imageSize: configuration.vision.imageSize,
+                         patchSize: configuration.vision.patchSize)
+    }
+    public var textContextLength: Int { configuration.text.maxPositionEmbeddings }
+    var visionTower: (layerCount: Int, width: Int) { (configuration.vision.layerCount, configuration.vision.hiddenSize) }
+    func hasSameShape(as other: any LayerObservableModel) -> Bool {
+        (other as? CLIPModel)?.configuration == configuration
+    }
 
     /// Loads `config.json` and `model.safetensors` from a model folder. Throws ``ModelError``
     /// or ``WeightsError``, naming the file. `precision` chooses the arithmetic of the encoder
     /// layers (fp32, the exact default; bf16 or int8 weights are converted once, here).
     public convenience init(directory: URL, precision: Precision = .fp32) throws {
         let configuration = try CLIPConfiguration.load(from: directory.appendingPathComponent("config.json"))
-        let weights = directory.appendingPathComponent("model.safetensors")
-        guard FileManager.default.fileExists(atPath: weights.path) else {
-            if FileManager.default.fileExists(atPath: directory.appendingPathComponent("pytorch_model.bin").path) {
-                throw ModelError.missingFile(path: weights.path + " (this folder has only pytorch_model.bin; convert it to safetensors, e.g. with transformers' save_pretrained(safe_serialization=True))")
-            }
-            throw ModelError.missingFile(path: weights.path)
-        }
+        let weights = try ModelFamily.weightsFile(in: directory)
         try self.init(configuration: configuration, weights: weights, precision: precision)
     }
 
@@ -49,9 +55,9 @@ public final class CLIPModel: Sendable {
         let file = try SafeTensorsFile(url: url)
         let loader = WeightLoader(file: file)
         let root = loader.root
-        text = try TextTransformer(root.scoped("text_model"), configuration: configuration.text,
+        text = try TextTransformer(root.scoped("text_model"), settings: configuration.text.towerSettings,
                                    precision: precision)
-        vision = try VisionTransformer(root.scoped("vision_model"), configuration: configuration.vision,
+        vision = try VisionTransformer(root.scoped("vision_model"), settings: configuration.vision.towerSettings,
                                        precision: precision)
         textProjection = try Linear(root.scoped("text_projection"), input: configuration.text.hiddenSize,
                                     output: configuration.projectionDimension, hasBias: false)
@@ -87,12 +93,7 @@ public final class CLIPModel: Sendable {
     /// (diagnostics: ``PrecisionCheck``).
     func imageEmbeddings(pixels: Tensor, observer: LayerObserver?) throws -> Tensor {
         let v = configuration.vision
-        var shape = pixels.shape
-        if shape.count == 3 { shape.insert(1, at: 0) }
-        guard shape.count == 4, shape[1] == v.channelCount, shape[2] == v.imageSize, shape[3] == v.imageSize else {
-            throw ModelError.invalidInput(reason: "pixels have shape \(pixels.shape), expected [images, \(v.channelCount), \(v.imageSize), \(v.imageSize)]")
-        }
-        let count = shape[0]
+        let count = try imageCount(of: pixels)
         guard count > 0 else { return Tensor(zeros: [0, embeddingSize]) }
         var pooled = [Float](repeating: 0, count: count * v.hiddenSize)
         pixels.scalars.withUnsafeBufferPointer { source in

@@ -14,32 +14,34 @@ struct Linear: Sendable {
 
     /// Loads `weight` (and `bias`) under `scope`, keeping the weight in the form `precision`
     /// computes with. `outlierColumns` (ascending) are input columns an int8 layer computes in
-    /// fp32.
+    /// fp32. `weightKey` and `biasKey` name the tensors where a checkpoint does not call them
+    /// `weight` and `bias` (`torch.nn.MultiheadAttention`'s `in_proj_weight`).
     init(_ scope: WeightScope, input: Int, output: Int, hasBias: Bool = true,
-         precision: Precision = .fp32, outlierColumns: [Int32] = []) throws {
+         precision: Precision = .fp32, outlierColumns: [Int32] = [],
+         weightKey: String = "weight", biasKey: String = "bias") throws {
         switch precision {
         case .fp32:
-            let weight = try scope.tensor("weight", shape: [output, input])
+            let weight = try scope.tensor(weightKey, shape: [output, input])
             weights = KernelVariants.fp32Packed
                 ? .packedFP32(FP32Weights(weight, output: output, input: input)) : .fp32(weight)
         case .bf16:
-            let stored = try scope.storedTensor("weight", shape: [output, input])
+            let stored = try scope.storedTensor(weightKey, shape: [output, input])
             weights = .bf16(try BF16Weights(dtype: stored.dtype, bytes: stored.bytes,
-                                            floats: { try scope.tensor("weight", shape: [output, input]) },
+                                            floats: { try scope.tensor(weightKey, shape: [output, input]) },
                                             output: output, input: input))
         case .int8:
             // Σ (a − z) w stays far inside Int32 for any input width below 2^16 (255 · 127 · k);
             // wider layers (none in CLIP) stay fp32.
-            let weight = try scope.tensor("weight", shape: [output, input])
+            let weight = try scope.tensor(weightKey, shape: [output, input])
             weights = input < 65_536
                 ? .int8(Int8Weights(weight, output: output, input: input, outlierColumns: outlierColumns))
                 : .fp32(weight)
         }
         if case .fp32 = weights {} else {
             // The packed copy is all the layer reads from now on.
-            scope.releaseStoredPages("weight")
+            scope.releaseStoredPages(weightKey)
         }
-        bias = hasBias ? try scope.tensor("bias", shape: [output]) : nil
+        bias = hasBias ? try scope.tensor(biasKey, shape: [output]) : nil
         inputSize = input
         outputSize = output
     }
@@ -209,6 +211,7 @@ struct Linear: Sendable {
         case nil: return Int32(CLIPKIT_ACTIVATION_NONE)
         case .quickGELU: return Int32(CLIPKIT_ACTIVATION_QUICK_GELU)
         case .gelu: return Int32(CLIPKIT_ACTIVATION_GELU)
+        case .geluTanh: return Int32(CLIPKIT_ACTIVATION_GELU_TANH)
         }
     }
 

@@ -14,6 +14,8 @@ public enum ModelError: LocalizedError, Equatable, Sendable {
     case shapeMismatch(path: String, key: String, expected: [Int], actual: [Int])
     /// An input the towers cannot run (wrong pixel shape, token id out of range...).
     case invalidInput(reason: String)
+    /// `config.json` names a model family or architecture clipkit does not run.
+    case unsupportedFamily(path: String, name: String, reason: String)
 
     public var errorDescription: String? {
         switch self {
@@ -30,6 +32,8 @@ public enum ModelError: LocalizedError, Equatable, Sendable {
             return "weight '\(key)' in \(path) has shape \(actual), expected \(expected)"
         case .invalidInput(let reason):
             return "invalid model input: \(reason)"
+        case .unsupportedFamily(let path, let name, let reason):
+            return "\(path) describes a '\(name)' model, which clipkit does not run: \(reason)"
         }
     }
 }

@@ -54,10 +54,17 @@ struct SelfAttention: Sendable {
             let (sequence, head) = item.quotientAndRemainder(dividingBy: headCount)
             let start = layout.starts[sequence]
             let q = ws.qkv + start * stride + head * headSize
-            clipkit_attention_head(q, q + width, q + 2 * width, stride, layout.lengths[sequence],
+            let keys = layout.keyLengths[sequence]
+            clipkit_attention_head(q, q + width, q + 2 * width, stride, keys,
                                    headSize, scale, causal ? 1 : 0,
                                    ws.attentionScratch + worker * ws.attentionScratchCount,
                                    ws.context + start * width + head * headSize, width)
+            // Query-only rows (masked padding) attend to the sequence's key rows alone.
+            for row in keys..<layout.lengths[sequence] {
+                Kernels.attendOneQuery(q + row * stride, keys: q + width, values: q + 2 * width, stride: stride,
+                                       count: keys, headSize: headSize, scale: scale,
+                                       into: ws.context + (start + row) * width + head * headSize)
+            }
         }
     }
 

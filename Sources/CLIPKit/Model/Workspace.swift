@@ -14,8 +14,13 @@ struct SequenceLayout: Sendable {
     let tokenCount: Int
     /// The longest sequence.
     let maxLength: Int
+    /// Rows of each sequence that are attended to (keys and values): the first `keyLengths[s]`.
+    /// Equal to `lengths` except for masked padding, where the rows after them are queries only
+    /// (see ``TextPadding/toLength(_:masked:)``).
+    let keyLengths: [Int]
 
-    init(lengths: [Int]) {
+    /// A layout whose sequences attend to all their rows, or to their first `keyLengths` rows.
+    init(lengths: [Int], keyLengths: [Int]? = nil) {
         var starts: [Int] = []
         starts.reserveCapacity(lengths.count)
         var total = 0
@@ -27,6 +32,7 @@ struct SequenceLayout: Sendable {
         self.lengths = lengths
         self.tokenCount = total
         self.maxLength = lengths.max() ?? 0
+        self.keyLengths = keyLengths ?? lengths
     }
 }
 

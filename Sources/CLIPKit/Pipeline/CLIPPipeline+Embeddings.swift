@@ -5,10 +5,11 @@ extension CLIPPipeline {
     /// activation buffer.
     static let textChunkSize = 64
 
-    /// Tokenizes `text` as CLIP does, reporting whether it was truncated to the context length.
+    /// Tokenizes `text` as the model's tokenizer does, cut to the text tower's context length,
+    /// reporting whether it was truncated. The ids are not padded (``textEmbeddings(tokenized:)``
+    /// pads them as ``textPadding`` says).
     public func tokenize(_ text: String) -> TokenizedText {
-        let (ids, truncated) = tokenizer.encodeReportingTruncation(text)
-        return TokenizedText(ids: ids, truncated: truncated)
+        tokenizer.encode(text, maxLength: model.textContextLength)
     }
 
     /// L2-normalised, projected text embeddings, one row per text, in order.
@@ -24,7 +25,8 @@ extension CLIPPipeline {
         var start = 0
         while start < texts.count {
             let end = min(texts.count, start + Self.textChunkSize)
-            let chunk = try model.textEmbeddings(tokenIDs: texts[start..<end].map(\.ids))
+            let chunk = try model.textEmbeddings(tokenIDs: texts[start..<end].map(\.ids), padding: textPadding,
+                                                 paddingID: tokenizer.paddingID, side: tokenizer.paddingSide)
             scalars += ZeroShotScores.normalized(chunk).scalars
             start = end
         }

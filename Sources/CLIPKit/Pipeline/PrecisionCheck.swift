@@ -34,7 +34,7 @@ public enum PrecisionCheck {
     /// Runs `reference` (fp32) and `candidate` (the same weights in another precision) on
     /// preprocessed `pixels` [images, channels, size, size] and the labels' token ids, and
     /// reports per-layer and final cosines and top-1 agreement.
-    public static func compare(_ candidate: CLIPModel, with reference: CLIPModel, pixels: Tensor,
+    public static func compare(_ candidate: any ZeroShotModel, with reference: any ZeroShotModel, pixels: Tensor,
                                labelTokenIDs: [[Int]]) throws -> PrecisionReport {
         let reports = try compare([candidate], with: reference, pixels: pixels, labelTokenIDs: labelTokenIDs)
         guard let report = reports.first else {
@@ -45,10 +45,16 @@ public enum PrecisionCheck {
 
     /// ``compare(_:with:pixels:labelTokenIDs:)`` for several candidates at once: the fp32 model
     /// runs once per chunk of images, each candidate after it. One report per candidate.
-    public static func compare(_ candidates: [CLIPModel], with reference: CLIPModel, pixels: Tensor,
+    public static func compare(_ candidates: [any ZeroShotModel], with reference: any ZeroShotModel, pixels: Tensor,
                                labelTokenIDs: [[Int]]) throws -> [PrecisionReport] {
-        for candidate in candidates where candidate.configuration != reference.configuration {
-            throw ModelError.invalidInput(reason: "the models to compare have different configurations")
+        guard let reference = reference as? any LayerObservableModel else {
+            throw ModelError.invalidInput(reason: "the reference model cannot report its layers")
+        }
+        let observed = try candidates.map { candidate -> any LayerObservableModel in
+            guard let model = candidate as? any LayerObservableModel, model.hasSameShape(as: reference) else {
+                throw ModelError.invalidInput(reason: "the models to compare have different configurations")
+            }
+            return model
         }
         let shape = pixels.shape.count == 3 ? [1] + pixels.shape : pixels.shape
         guard shape.count == 4 else {
@@ -56,8 +62,8 @@ public enum PrecisionCheck {
         }
         let count = shape[0]
         let imageSize = shape[1] * shape[2] * shape[3]
-        let layerCount = reference.configuration.vision.layerCount
-        let width = reference.configuration.vision.hiddenSize
+        let layerCount = reference.visionTower.layerCount
+        let width = reference.visionTower.width
         var layers = Array(repeating: [CosineAccumulator](repeating: CosineAccumulator(), count: layerCount),
                            count: candidates.count)
         var images = [CosineAccumulator](repeating: CosineAccumulator(), count: candidates.count)
@@ -74,7 +80,7 @@ public enum PrecisionCheck {
                 states[layer] = Array(hidden)
             }
             referenceImages += expected.scalars
-            for (c, candidate) in candidates.enumerated() {
+            for (c, candidate) in observed.enumerated() {
                 let actual = try candidate.imageEmbeddings(pixels: chunk) { layer, hidden in
                     layers[c][layer].add(rowsOf: Array(hidden), states[layer], width: width)
                 }
@@ -85,7 +91,7 @@ public enum PrecisionCheck {
         }
         let size = reference.embeddingSize
         let labels = labelTokenIDs.count
-        func best(_ imageRows: [Float], _ textRows: Tensor, _ model: CLIPModel) -> [Int] {
+        func best(_ imageRows: [Float], _ textRows: Tensor, _ model: any ZeroShotModel) -> [Int] {
             let imageTensor = Tensor(shape: [count, size], scalars: imageRows) ?? Tensor(zeros: [0, size])
             let logits = ZeroShotScores.logits(images: imageTensor, texts: textRows, logitScale: model.logitScale)
             return (0..<count).map { n in

@@ -34,7 +34,45 @@ enum Kernels {
                     let v = block[i]
                     block[i] = 0.5 * v * (1 + erff(v * invSqrt2))
                 }
+            case .geluTanh:
+                if let bias { clipkit_add_bias(block, range.count, columns, bias) }
+                // PyTorch's evaluation order (aten's GeluKernel, approximate="tanh"), libm tanh.
+                let beta: Float = 0.7978845608028654
+                for i in 0..<(range.count * columns) {
+                    let v = block[i]
+                    let cube = v * v * v
+                    block[i] = 0.5 * v * (1 + tanhf(beta * (v + 0.044715 * cube)))
+                }
             }
+        }
+    }
+
+    /// One query's attention over `count` keys and values (rows `stride` floats apart):
+    /// `softmax(scale · q · kᵀ) · v`, `headSize` values into `out`. For the few rows that need
+    /// it (a pooling probe, masked padding), where the blocked attention kernel does not apply.
+    static func attendOneQuery(_ q: UnsafePointer<Float>, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
+                               stride: Int, count: Int, headSize: Int, scale: Float,
+                               into out: UnsafeMutablePointer<Float>) {
+        for i in 0..<headSize { out[i] = 0 }
+        guard count > 0 else { return }
+        var scores = [Float](repeating: 0, count: count)
+        var maximum = -Float.infinity
+        for j in 0..<count {
+            let k = keys + j * stride
+            var dot: Float = 0
+            for i in 0..<headSize { dot += (q[i] * scale) * k[i] }
+            scores[j] = dot
+            maximum = max(maximum, dot)
+        }
+        var sum: Float = 0
+        for j in 0..<count {
+            scores[j] = expf(scores[j] - maximum)
+            sum += scores[j]
+        }
+        for j in 0..<count {
+            let weight = scores[j] / sum
+            let v = values + j * stride
+            for i in 0..<headSize { out[i] += weight * v[i] }
         }
     }
 

@@ -40,12 +40,15 @@ public struct ModelIdentity: Sendable, Hashable, CustomStringConvertible {
         self.variant = variant
     }
 
-    /// Identifies the weights `model` was loaded from and the arithmetic it runs: a reduced
-    /// precision (and its kernel, whose rounding differs) joins the variant, so fp32, bf16 and
-    /// int8 vectors of one checkpoint never mix.
-    public init(model: CLIPModel, variant: String = "") {
+    /// Identifies the weights `model` was loaded from, its family and the arithmetic it runs: a
+    /// family other than CLIP (`family siglip`: other towers, tokenizer and padding) and a
+    /// reduced precision (and its kernel, whose rounding differs) join the variant, so vectors of
+    /// different families, or fp32, bf16 and int8 vectors of one checkpoint, never mix. CLIP
+    /// names no family, so caches written before families existed stay valid.
+    public init(model: any ZeroShotModel, variant: String = "") {
+        let family = model.family == .clip ? [] : ["family \(model.family.rawValue)"]
         let arithmetic = model.precision == .fp32 ? [] : [model.precision.kernelDescription]
-        let parts = arithmetic + (variant.isEmpty ? [] : [variant])
+        let parts = family + arithmetic + (variant.isEmpty ? [] : [variant])
         self.init(weightsFile: model.weightsURL, variant: parts.joined(separator: "; "))
     }
 

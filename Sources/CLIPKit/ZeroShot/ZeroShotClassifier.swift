@@ -2,9 +2,9 @@ import Foundation
 
 /// Zero-shot image classification: scores images against a fixed set of candidate labels.
 ///
-/// Each label becomes prompts through templates (`"{}"` by default, e.g.
-/// `"This is a photo of {}."`), as transformers' zero-shot image classification pipeline does
-/// with its `hypothesis_template`. With several templates (an ensemble, e.g.
+/// Each label becomes prompts through templates (the family's ``ModelFamily/defaultTemplate``
+/// by default: `"{}"` for CLIP, `"This is a photo of {}."` for SigLIP), as transformers'
+/// zero-shot image classification pipeline does with its `hypothesis_template`. With several templates (an ensemble, e.g.
 /// ``PromptTemplateSet/openAIImageNet``) a label's prompt embeddings are L2-normalised, averaged
 /// and normalised again, as open_clip's `build_zero_shot_classifier` does. The prompts are
 /// embedded once, when the classifier is built (or read from a ``TextEmbeddingCache``), and
@@ -30,10 +30,11 @@ public struct ZeroShotClassifier: Sendable {
     /// embeddings). [labels.count, embeddingSize]
     public let labelEmbeddings: Tensor
 
-    /// Builds a single-template classifier and embeds its prompts. Throws ``ClassifierError``
-    /// for an empty label list, an empty or duplicate label, or a template without `{}`.
-    public init(pipeline: CLIPPipeline, labels: [String], template: String = "{}") throws {
-        try self.init(pipeline: pipeline, labels: labels, templates: [template])
+    /// Builds a single-template classifier and embeds its prompts; `nil` takes the family's
+    /// ``ModelFamily/defaultTemplate``. Throws ``ClassifierError`` for an empty label list, an
+    /// empty or duplicate label, or a template without `{}`.
+    public init(pipeline: CLIPPipeline, labels: [String], template: String? = nil) throws {
+        try self.init(pipeline: pipeline, labels: labels, templates: [template ?? pipeline.family.defaultTemplate])
     }
 
     /// Builds a classifier from a template set (an ensemble when it has several templates).
@@ -124,30 +125,32 @@ public struct ZeroShotClassifier: Sendable {
     }
 
     /// Classifies an image file (format detected from its content). Throws `ImageError`.
-    public func classify(contentsOf url: URL, options: ImageDecodingOptions = .init(), scores kind: ZeroShotScoreKind = .softmax) throws -> Classification {
+    public func classify(contentsOf url: URL, options: ImageDecodingOptions = .init(), scores kind: ZeroShotScoreKind? = nil) throws -> Classification {
         try classify(ImageDecoder.decode(contentsOf: url, options: options), scores: kind)
     }
 
     /// Classifies encoded image bytes; `name` identifies them in errors. Throws `ImageError`.
-    public func classify(_ data: Data, name: String, options: ImageDecodingOptions = .init(), scores kind: ZeroShotScoreKind = .softmax) throws -> Classification {
+    public func classify(_ data: Data, name: String, options: ImageDecodingOptions = .init(), scores kind: ZeroShotScoreKind? = nil) throws -> Classification {
         try classify(ImageDecoder.decode(data, name: name, options: options), scores: kind)
     }
 
     /// Classifies a decoded image.
-    public func classify(_ image: DecodedImage, scores kind: ZeroShotScoreKind = .softmax) throws -> Classification {
+    public func classify(_ image: DecodedImage, scores kind: ZeroShotScoreKind? = nil) throws -> Classification {
         try classify(pixels: pipeline.pixels(for: [image]), scores: kind)[0]
     }
 
     /// Classifies a batch of preprocessed images [images, channels, size, size], one result per image.
-    public func classify(pixels: Tensor, scores kind: ZeroShotScoreKind = .softmax) throws -> [Classification] {
+    public func classify(pixels: Tensor, scores kind: ZeroShotScoreKind? = nil) throws -> [Classification] {
         classify(imageEmbeddings: try pipeline.model.imageEmbeddings(pixels: pixels), scores: kind)
     }
 
     /// Scores image embeddings [images, embeddingSize] (normalised or not) against the labels:
-    /// softmax probabilities by default, or raw cosines or logits (see ``ZeroShotScoreKind``).
-    public func classify(imageEmbeddings: Tensor, scores kind: ZeroShotScoreKind = .softmax) -> [Classification] {
+    /// the family's probabilities by default (softmax for CLIP, sigmoid for SigLIP), or another
+    /// ``ZeroShotScoreKind``.
+    public func classify(imageEmbeddings: Tensor, scores kind: ZeroShotScoreKind? = nil) -> [Classification] {
         let scores = ZeroShotScores.scores(images: imageEmbeddings, texts: labelEmbeddings,
-                                           logitScale: pipeline.model.logitScale, kind: kind)
+                                           logitScale: pipeline.model.logitScale, logitBias: pipeline.model.logitBias,
+                                           kind: kind ?? pipeline.defaultScoreKind)
         let n = labels.count
         let rows = imageEmbeddings.shape.first ?? 0
         return (0..<rows).map { row in
@@ -157,7 +160,7 @@ public struct ZeroShotClassifier: Sendable {
 
     /// Classifies many images; see ``ImageBatchSequence`` for ordering, memory and errors.
     public func classifications(of inputs: [ImageInput], options: BatchOptions = .init(),
-                                scores kind: ZeroShotScoreKind = .softmax) -> ImageBatchSequence<Classification> {
+                                scores kind: ZeroShotScoreKind? = nil) -> ImageBatchSequence<Classification> {
         let classifier = self
         return ImageBatchSequence(inputs: inputs, pipeline: pipeline, options: options) {
             classifier.classify(imageEmbeddings: $0, scores: kind)

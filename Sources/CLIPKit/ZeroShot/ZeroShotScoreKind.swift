@@ -11,4 +11,8 @@ public enum ZeroShotScoreKind: String, Sendable, Hashable, Codable, CaseIterable
     /// `exp(logit_scale) · cosine` (100 · cosine for OpenAI's weights): the softmax's input,
     /// independent of the other labels, with the same per-model caveat as ``cosine``.
     case logit
+    /// `sigmoid(exp(logit_scale) · cosine + logit_bias)`, each label on its own: SigLIP's
+    /// zero-shot probability and transformers' pipeline output for SigLIP. Labels do not
+    /// compete; an image may match several or none (multi-label).
+    case sigmoid
 }

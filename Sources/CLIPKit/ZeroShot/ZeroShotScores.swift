@@ -1,7 +1,8 @@
 import Foundation
 
-/// Zero-shot scoring as CLIP defines it: cosine similarities of L2-normalised embeddings,
-/// multiplied by `exp(logit_scale)`, then a softmax over the labels of each image.
+/// Zero-shot scoring: cosine similarities of L2-normalised embeddings, multiplied by
+/// `exp(logit_scale)` plus `logit_bias` (SigLIP; 0 for CLIP), then a softmax over the labels of
+/// each image (CLIP) or a sigmoid per label (SigLIP).
 public enum ZeroShotScores {
     /// Each row scaled to unit length. [rows, width] → [rows, width]
     public static func normalized(_ embeddings: Tensor) -> Tensor {
@@ -12,9 +13,9 @@ public enum ZeroShotScores {
         return out
     }
 
-    /// `logits_per_image`: `exp(logitScale) · normalize(images) · normalize(texts)ᵀ`.
+    /// `logits_per_image`: `exp(logitScale) · normalize(images) · normalize(texts)ᵀ + logitBias`.
     /// images [m, d], texts [n, d] → [m, n]
-    public static func logits(images: Tensor, texts: Tensor, logitScale: Float) -> Tensor {
+    public static func logits(images: Tensor, texts: Tensor, logitScale: Float, logitBias: Float = 0) -> Tensor {
         let m = images.shape.first ?? 0
         let n = texts.shape.first ?? 0
         var out = Tensor(zeros: [m, n])
@@ -30,21 +31,34 @@ public enum ZeroShotScores {
                 }
             }
         }
+        if logitBias != 0 {
+            for i in out.scalars.indices { out.scalars[i] += logitBias }
+        }
         return out
     }
 
     /// Scores of one kind (see ``ZeroShotScoreKind``) of images [m, d] against texts [n, d],
-    /// neither needing to be normalised: cosines, `exp(logitScale) · cosine`, or the softmax of
-    /// the latter over each row. → [m, n]
-    public static func scores(images: Tensor, texts: Tensor, logitScale: Float, kind: ZeroShotScoreKind) -> Tensor {
+    /// neither needing to be normalised: cosines, the logits `exp(logitScale) · cosine +
+    /// logitBias`, their softmax over each row, or their sigmoid. → [m, n]
+    public static func scores(images: Tensor, texts: Tensor, logitScale: Float, logitBias: Float = 0,
+                              kind: ZeroShotScoreKind) -> Tensor {
         switch kind {
         case .softmax:
-            return probabilities(logits: logits(images: images, texts: texts, logitScale: logitScale))
+            return probabilities(logits: logits(images: images, texts: texts, logitScale: logitScale, logitBias: logitBias))
+        case .sigmoid:
+            return sigmoid(logits(images: images, texts: texts, logitScale: logitScale, logitBias: logitBias))
         case .logit:
-            return logits(images: images, texts: texts, logitScale: logitScale)
+            return logits(images: images, texts: texts, logitScale: logitScale, logitBias: logitBias)
         case .cosine:
-            return logits(images: images, texts: texts, logitScale: 0)  // exp(0) = 1
+            return logits(images: images, texts: texts, logitScale: 0)  // exp(0) = 1, no bias
         }
+    }
+
+    /// `1 / (1 + exp(−x))` of every element. [m, n] → [m, n]
+    public static func sigmoid(_ logits: Tensor) -> Tensor {
+        var out = logits
+        for i in out.scalars.indices { out.scalars[i] = 1 / (1 + expf(-out.scalars[i])) }
+        return out
     }
 
     /// Softmax over each row (labels) of `logits`. [m, n] → [m, n]

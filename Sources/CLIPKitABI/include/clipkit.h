@@ -114,7 +114,8 @@ int32_t clipkit_resolve_model(const char *model, char **path, char **error);
 
 /**
  * Creates a classifier for `model` (as clipkit_resolve_model takes) and `label_count` labels.
- * Each label's prompt is `template_` with every "{}" replaced by the label (NULL means "{}").
+ * Each label's prompt is `template_` with every "{}" replaced by the label (NULL means the
+ * model family's template: "{}" for CLIP, "This is a photo of {}." for SigLIP).
  * Several templates, one per line ("a photo of a {}.\na drawing of a {}."), or the name of a
  * built-in set ("openai-imagenet", 80 templates; "simple-imagenet", 7) make an ensemble: each
  * label's normalised prompt embeddings are averaged and normalised again (open_clip's method).
@@ -132,8 +133,9 @@ int32_t clipkit_classifier_label_count(const clipkit_classifier *classifier);
  * Classifies `count` encoded images (JPEG, PNG, GIF, BMP, WebP; decoded PIL-exactly, EXIF
  * applied). Image i is `data[offsets[i] ..< offsets[i + 1]]` (`offsets` has count + 1 entries,
  * non-decreasing: an Arrow binary column's layout).
- * Outputs, caller-allocated: `probabilities` count × label_count floats (softmax over the
- * labels, label order; rows of failed items are set to 0); `sizes` count × 2 int32 (height,
+ * Outputs, caller-allocated: `probabilities` count × label_count floats (the model family's
+ * probabilities, label order: softmax over the labels for CLIP, a sigmoid per label for SigLIP;
+ * rows of failed items are set to 0); `sizes` count × 2 int32 (height,
  * width of the decoded image after EXIF orientation; -1 for failed items) or NULL; `statuses`
  * count entries; `messages` count entries (NULL for a good item, else a message to free) or NULL.
  */

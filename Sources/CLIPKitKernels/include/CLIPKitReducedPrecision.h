@@ -44,6 +44,7 @@ enum {
     CLIPKIT_ACTIVATION_NONE = 0,
     CLIPKIT_ACTIVATION_QUICK_GELU = 1,  ///< x · sigmoid(1.702 x)
     CLIPKIT_ACTIVATION_GELU = 2,        ///< exact erf GELU
+    CLIPKIT_ACTIVATION_GELU_TANH = 3,   ///< tanh-approximated GELU (PyTorch's approximate="tanh")
 };
 
 /// Whether this CPU (and OS) can run an int8 / bf16 variant.

@@ -65,7 +65,8 @@ def classifier_for(spec: ClassifierSpec):
         if spec.hub_endpoint:
             os.environ["HF_ENDPOINT"] = spec.hub_endpoint
         preprocessing = json.loads(spec.preprocessing_json) if spec.preprocessing_json else None
-        classifier = Classifier(spec.model, list(spec.labels), spec.template, threads=spec.threads,
+        # An empty template: the model family's ("{}" for CLIP, "This is a photo of {}." for SigLIP).
+        classifier = Classifier(spec.model, list(spec.labels), spec.template or None, threads=spec.threads,
                                 batch_size=spec.batch_size, precision=spec.precision,
                                 preprocessing=preprocessing)
         _CACHE[key] = classifier

@@ -78,7 +78,7 @@ class CLIPForZeroShotClassification(Transformer, DefaultParamsReadable, DefaultP
             rescaleFactor=1 / 255.0,
             size=224,
             modelReference=DEFAULT_MODEL,
-            template="{}",
+            template="",
             precision="fp32",
         )
         self._set(**self._input_kwargs)
@@ -205,7 +205,8 @@ class CLIPForZeroShotClassification(Transformer, DefaultParamsReadable, DefaultP
         return self.getOrDefault(self.size)
 
     def setTemplate(self, value):
-        """Prompt template (clipkit's addition; "{}" — the label itself — by default)."""
+        """Prompt template (clipkit's addition). Default: the model family's, "{}" (the label
+        itself) for CLIP, "This is a photo of {}." (transformers' pipeline) for SigLIP."""
         return self._set(template=value)
 
     def getTemplate(self):
