@@ -2,7 +2,8 @@ import ArgumentParser
 import CLIPKit
 import Foundation
 
-/// `clipkit-bench model`: tower throughput on random-weight models of the released shapes.
+/// `clipkit-bench model`: tower throughput on random-weight models of the released shapes, or
+/// the image tower of any family's model folder (`--model`).
 struct ModelBenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
@@ -17,7 +18,7 @@ struct ModelBenchCommand: ParsableCommand {
     @Option(help: "Model shapes to run: b32 (ViT-B/32), l14 (ViT-L/14); repeatable.")
     var preset: [String] = ["b32"]
 
-    @Option(help: "Use this model folder instead of writing one (only with a single preset).")
+    @Option(help: "Use this model folder, of any family (CLIP, SigLIP), instead of writing one (only with a single preset).")
     var model: String?
 
     @Option(help: "Comma-separated image batch sizes.")
@@ -84,7 +85,7 @@ struct ModelBenchCommand: ParsableCommand {
         for name in preset {
             guard let configuration = RandomModel.configuration(preset: name) else { continue }
             let rates = try precisions.map { try bench(name: name, configuration: configuration, peak: peak, precision: $0) }
-            printRatios(name: name, rates: rates)
+            printRatios(name: model.map { URL(fileURLWithPath: $0).lastPathComponent } ?? name, rates: rates)
         }
         print("peak RSS: \(Measurement.megabytes(Measurement.peakResidentBytes()))")
     }
@@ -117,19 +118,34 @@ struct ModelBenchCommand: ParsableCommand {
             }
         }
         let loadStart = Measurement.now()
-        let clip = try CLIPModel(directory: directory, precision: precision)
-        print(String(format: "[%@] model loaded in %.3f s (%@)", name, Measurement.now() - loadStart, precision.kernelDescription))
-        let v = clip.configuration.vision
-        let imageFLOPs = Self.visionFLOPs(clip.configuration)
+        // Any family's folder loads here; the FLOPs, threading and text-tower figures need CLIP's
+        // configuration and run for CLIP only.
+        let loaded = try ModelFamily.loadModel(directory: directory, precision: precision)
+        let clip = loaded as? CLIPModel
+        let label = clip == nil ? "\(loaded.family.rawValue) \(precision.rawValue)" : name
+        print(String(format: "[%@] %@ model loaded in %.3f s (%@)", label, loaded.family.displayName,
+                     Measurement.now() - loadStart, precision.kernelDescription))
+        let input = loaded.visionInput
+        let imageFLOPs = clip.map { Self.visionFLOPs($0.configuration) }
         for batch in batchSizes {
-            let pixels = RandomModel.pixels(count: batch, size: v.imageSize)
-            let t = try Measurement.time(seconds: seconds, minimumRuns: minRuns) { _ = try clip.imageEmbeddings(pixels: pixels) }
+            let pixels = RandomModel.pixels(count: batch, size: input.imageSize)
+            let t = try Measurement.time(seconds: seconds, minimumRuns: minRuns) { _ = try loaded.imageEmbeddings(pixels: pixels) }
             let rate = Double(batch) / t.best
             rates[batch] = rate
-            let gflops = imageFLOPs * Double(batch) / t.best / 1e9
-            let share = peak > 0 ? String(format: ", %.0f%% of sgemm peak", 100 * gflops / peak) : ""
-            print(String(format: "[%@] image tower batch %2d: %7.2f images/s (median %.2f, %d runs), %.1f GFLOPS%@",
-                         name, batch, rate, Double(batch) / t.median, t.runs, gflops, share))
+            var extra = ""
+            if let imageFLOPs {
+                let gflops = imageFLOPs * Double(batch) / t.best / 1e9
+                extra = String(format: ", %.1f GFLOPS", gflops) + (peak > 0 ? String(format: ", %.0f%% of sgemm peak", 100 * gflops / peak) : "")
+            }
+            print(String(format: "[%@] image tower batch %2d: %7.2f images/s (median %.2f, %d runs)%@",
+                         label, batch, rate, Double(batch) / t.median, t.runs, extra))
+        }
+        guard let clip, let imageFLOPs else {
+            if compareThreading || labels > 0 {
+                print("[\(label)] --compare-threading and the text tower run on CLIP folders only; skipped (use --labels 0)")
+            }
+            print("[\(label)] peak RSS so far: \(Measurement.megabytes(Measurement.peakResidentBytes()))")
+            return rates
         }
         if compareThreading {
             try compareThreadings(clip, batch: batchSizes.last ?? 32, flops: imageFLOPs)
