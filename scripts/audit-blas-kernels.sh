@@ -20,7 +20,7 @@ has avx2 && has fma && kernels+=(Haswell)
 has avx512f && has avx512bw && has avx512vl && has avx512dq && kernels+=(SkylakeX)
 has avx512f && has avx512_bf16 && kernels+=(Cooperlake)
 
-filter=(--filter "ModelParityTests|PrecisionModelTests|ZeroShotClassifierTests|BatchSequenceTests|PromptEnsembleTests|CLI|RouteTests|EmbeddingsRouteTests")
+filter=(--filter "ModelParityTests|PrecisionModelTests|ZeroShotClassifierTests|BatchSequenceTests|PromptEnsembleTests|Siglip|FP32KernelTests|CLI|RouteTests|EmbeddingsRouteTests")
 [ "${1:-}" = --all ] && filter=()
 echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')"
 echo "environment OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-(unset)}"

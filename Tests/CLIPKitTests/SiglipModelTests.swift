@@ -127,7 +127,7 @@ struct SiglipModelGolden: Decodable {
         let width = model.embeddingSize
         for (n, ids) in golden.token_ids.enumerated() {
             let alone = try model.textEmbeddings(tokenIDs: [ids])
-            #expect(maxAbsDifference(alone, [Array(batch.scalars[(n * width)..<((n + 1) * width)])]) < 1e-6)
+            #expect(maxAbsDifference(alone, [Array(batch.scalars[(n * width)..<((n + 1) * width)])]) <= Fixtures.runToRun)
         }
     }
 

@@ -86,7 +86,7 @@ struct SiglipPipelineGolden: Decodable {
         let full = [Array(repeating: 7, count: 63) + [1]]
         let a = try model.textEmbeddings(tokenIDs: full, padding: .toLength(64, masked: true), paddingID: 1, side: .left)
         let b = try model.textEmbeddings(tokenIDs: full)
-        #expect(maxAbsDifference(a, [b.scalars]) < 1e-6)
+        #expect(maxAbsDifference(a, [b.scalars]) <= Fixtures.runToRun)
         #expect(throws: ModelError.self) {
             try model.textEmbeddings(tokenIDs: [Array(repeating: 7, count: 65)], padding: .toLength(64, masked: true),
                                      paddingID: 1, side: .right)
