@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Developer audit, not part of CI: reruns the parity-sensitive tests under every OpenBLAS kernel
-# this CPU can run, to check that no tolerance depends on which kernel the system BLAS picks.
+# Developer audit, not part of CI: reruns the parity-sensitive tests with fp32 layers on OpenBLAS
+# under every OpenBLAS kernel this CPU can run, to check that no tolerance depends on which
+# kernel the system BLAS picks.
 #
 # CI never sets OPENBLAS_CORETYPE (the project's rule: some machines set it on purpose, because
 # Debian's OpenBLAS 0.3.21 misbehaves on CPUs newer than it when left to guess, so a test must hold
@@ -27,7 +28,11 @@ echo "environment OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-(unset)}"
 
 results=()
 for kernel in "${kernels[@]}"; do
-    run() { if [ "$kernel" = unset ]; then env -u OPENBLAS_CORETYPE "$@"; else OPENBLAS_CORETYPE=$kernel "$@"; fi; }
+    # CLIPKIT_FP32_GEMM=blas: fp32 layers on OpenBLAS, whichever kernel `auto` would prefer.
+    run() {
+        if [ "$kernel" = unset ]; then env -u OPENBLAS_CORETYPE CLIPKIT_FP32_GEMM=blas "$@"
+        else env OPENBLAS_CORETYPE=$kernel CLIPKIT_FP32_GEMM=blas "$@"; fi
+    }
     swift_status=0 py_status=0
     run swift test --skip-build --no-parallel "${filter[@]}" >"/tmp/audit-swift-$kernel.log" 2>&1 || swift_status=$?
     run env CLIPKIT_LIBRARY="$PWD/.build/debug/libCLIPKitC.so" CLIPKIT_CLI="$PWD/.build/debug/clipkit" \
