@@ -248,8 +248,10 @@ RP_AVX512 RP_INLINE void tile_avx512(const int R, const float *a, const float *w
     for (size_t p = 0; p < kc; p++) {
         const __m512 b0 = _mm512_loadu_ps(w0 + RP_TILE_N * p);
         const __m512 b1 = _mm512_loadu_ps(w1 + RP_TILE_N * p);
+#if FP32_PREFETCH_K > 0
         _mm_prefetch((const char *)(w0 + RP_TILE_N * (p + FP32_PREFETCH_K)), _MM_HINT_T0);
         _mm_prefetch((const char *)(w1 + RP_TILE_N * (p + FP32_PREFETCH_K)), _MM_HINT_T0);
+#endif
         #pragma unroll
         for (int i = 0; i < R; i++) {
             const __m512 x = _mm512_set1_ps(a[p * 12 + i]);

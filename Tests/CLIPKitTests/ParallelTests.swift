@@ -35,4 +35,21 @@ struct ParallelTests {
         #expect(visits.withLock { $0 }.allSatisfy { $0 == 1 })
         #expect(workers.withLock { $0 }.allSatisfy { (0..<limit).contains($0) })
     }
+
+    /// Every output of a packed layer's product is computed once, column blocks start at tile
+    /// boundaries, and the split is by rows exactly when there are at least four row blocks per
+    /// worker.
+    @Test(arguments: [(1568, 768, 48), (1568, 2304, nil), (50, 768, 48), (400, 100, 48), (0, 64, 48), (7, 1, 2)] as [(Int, Int, Int?)])
+    func productBlocksCoverEveryOutputOnce(rows: Int, columns: Int, rowBlock: Int?) {
+        let visits = Mutex([Int](repeating: 0, count: rows * columns))
+        let splitByRows = Mutex(false)
+        Parallel.productBlocks(rows: rows, columns: columns, rowBlock: rowBlock) { rowRange, columnRange in
+            #expect(columnRange.lowerBound % Parallel.productTileWidth == 0)
+            if columnRange.count == columns && rowRange.count < rows { splitByRows.withLock { $0 = true } }
+            visits.withLock { for r in rowRange { for c in columnRange { $0[r * columns + c] += 1 } } }
+        }
+        #expect(visits.withLock { $0 }.allSatisfy { $0 == 1 })
+        let expectRows = rowBlock.map { rows >= 4 * $0 * Parallel.workerCount } ?? false
+        #expect(splitByRows.withLock { $0 } == expectRows)
+    }
 }

@@ -15,24 +15,28 @@ struct Linear: Sendable {
     /// Loads `weight` (and `bias`) under `scope`, keeping the weight in the form `precision`
     /// computes with. `outlierColumns` (ascending) are input columns an int8 layer computes in
     /// fp32. `weightKey` and `biasKey` name the tensors where a checkpoint does not call them
-    /// `weight` and `bias` (`torch.nn.MultiheadAttention`'s `in_proj_weight`).
+    /// `weight` and `bias` (`torch.nn.MultiheadAttention`'s `in_proj_weight`). `weightShape`
+    /// is the stored tensor's shape where it is not [output, input] but flattens to it in
+    /// row-major order (a convolution's [output, channels, height, width] whose kernel covers
+    /// its whole input patch).
     init(_ scope: WeightScope, input: Int, output: Int, hasBias: Bool = true,
          precision: Precision = .fp32, outlierColumns: [Int32] = [],
-         weightKey: String = "weight", biasKey: String = "bias") throws {
+         weightKey: String = "weight", biasKey: String = "bias", weightShape: [Int]? = nil) throws {
+        let shape = weightShape ?? [output, input]
         switch precision {
         case .fp32:
-            let weight = try scope.tensor(weightKey, shape: [output, input])
+            let weight = try scope.tensor(weightKey, shape: shape)
             weights = KernelVariants.fp32Packed
                 ? .packedFP32(FP32Weights(weight, output: output, input: input)) : .fp32(weight)
         case .bf16:
-            let stored = try scope.storedTensor(weightKey, shape: [output, input])
+            let stored = try scope.storedTensor(weightKey, shape: shape)
             weights = .bf16(try BF16Weights(dtype: stored.dtype, bytes: stored.bytes,
-                                            floats: { try scope.tensor(weightKey, shape: [output, input]) },
+                                            floats: { try scope.tensor(weightKey, shape: shape) },
                                             output: output, input: input))
         case .int8:
             // Σ (a − z) w stays far inside Int32 for any input width below 2^16 (255 · 127 · k);
             // wider layers (none in CLIP) stay fp32.
-            let weight = try scope.tensor(weightKey, shape: [output, input])
+            let weight = try scope.tensor(weightKey, shape: shape)
             weights = input < 65_536
                 ? .int8(Int8Weights(weight, output: output, input: input, outlierColumns: outlierColumns))
                 : .fp32(weight)
@@ -141,12 +145,9 @@ struct Linear: Sendable {
                       activation: activation)
             return
         }
-        // A few claims per worker, so a worker that falls behind leaves its tiles to the others.
-        let tiles = (outputSize + 31) / 32
-        Parallel.dynamicBlocks(tiles, block: max(1, tiles / (3 * Parallel.workerCount))) { _, range in
-            // Column ranges start at multiples of 32, the kernels' tile width.
-            applyPacked(input, rowsIn: 0..<rows, columns: range.lowerBound * 32..<min(range.upperBound * 32, outputSize),
-                        into: out, accumulate: accumulate, stride: stride, activation: activation)
+        Parallel.productBlocks(rows: rows, columns: outputSize, rowBlock: rowBlock) { rowRange, columns in
+            applyPacked(input, rowsIn: rowRange, columns: columns, into: out, accumulate: accumulate,
+                        stride: stride, activation: activation)
         }
     }
 
@@ -162,6 +163,12 @@ struct Linear: Sendable {
         }
         applyPacked(input, rowsIn: range, columns: 0..<outputSize, into: out, accumulate: accumulate,
                     stride: outputSize, activation: activation)
+    }
+
+    /// Rows per claim when the workers split a product by rows (packed fp32 only).
+    private var rowBlock: Int? {
+        guard case .packedFP32 = weights else { return nil }
+        return KernelVariants.fp32RowBlock
     }
 
     /// The packed fp32 / int8 / bf16 product of rows `rows` and output columns `columns`

@@ -38,12 +38,11 @@ struct VisionTowerSettings: Sendable, Equatable {
 struct VisionTransformer: Sendable {
     /// `embeddings.class_embedding` (CLIP only). [width]
     let classEmbedding: FloatStorage?
-    /// `embeddings.patch_embedding.weight`, a convolution with kernel = stride = patch, used as
-    /// one matrix product over flattened (channel, row, column) patches.
-    /// [width, channels, patch, patch]
-    let patchEmbedding: FloatStorage
-    /// `embeddings.patch_embedding.bias` (SigLIP only). [width]
-    let patchEmbeddingBias: FloatStorage?
+    /// `embeddings.patch_embedding`, a convolution with kernel = stride = patch, computed as one
+    /// fp32 linear layer over flattened (channel, row, column) patches (on the packed fp32
+    /// kernels where those run, whatever the encoder's precision), with its bias where it has
+    /// one (SigLIP). Weight [width, channels, patch, patch], bias [width].
+    let patchEmbedding: Linear
     /// `embeddings.position_embedding.weight`. [tokens, width]
     let positionEmbedding: FloatStorage
     /// `pre_layrnorm` (sic, the checkpoint's spelling; CLIP only).
@@ -59,9 +58,10 @@ struct VisionTransformer: Sendable {
         let embeddings = scope.scoped("embeddings")
         classEmbedding = s.pooling == .classToken
             ? try embeddings.tensor("class_embedding", shape: [s.width]) : nil
-        let patch = embeddings.scoped("patch_embedding")
-        patchEmbedding = try patch.tensor("weight", shape: [s.width, s.channelCount, s.patchSize, s.patchSize])
-        patchEmbeddingBias = s.patchBias ? try patch.tensor("bias", shape: [s.width]) : nil
+        let patchLength = s.channelCount * s.patchSize * s.patchSize
+        patchEmbedding = try Linear(embeddings.scoped("patch_embedding"), input: patchLength, output: s.width,
+                                    hasBias: s.patchBias,
+                                    weightShape: [s.width, s.channelCount, s.patchSize, s.patchSize])
         positionEmbedding = try embeddings.scoped("position_embedding")
             .tensor("weight", shape: [s.tokenCount, s.width])
         preLayerNorm = s.preLayerNorm
@@ -115,11 +115,9 @@ struct VisionTransformer: Sendable {
         // All patches of the batch in one product, into the (not yet used) QKV buffer:
         // [count · patchCount, width], which fits since qkv holds count · tokens · 3 · width.
         let projected = ws.qkv
-        BLAS.gemmTransposedB(m: count * patchCount, n: width, k: patchLength,
-                             a: patches, lda: patchLength, b: patchEmbedding.pointer, ldb: patchLength,
-                             beta: 0, c: projected, ldc: width)
+        patchEmbedding.apply(.fp32(patches), rows: count * patchCount, into: projected)
         // CLIP: token 0 of each image is the class embedding, tokens 1... its patches; SigLIP:
-        // the patches (plus the convolution's bias) alone. Plus positions. Written where the
+        // the patches (their bias already added) alone. Plus positions. Written where the
         // pre-layer norm reads them, or straight into the residual stream without one.
         let embedded = preLayerNorm == nil ? ws.hidden : ws.normed
         let place = positionEmbedding.pointer
@@ -132,14 +130,7 @@ struct VisionTransformer: Sendable {
                 positions += width
             }
             let source = projected + image * patchCount * width
-            if let bias = patchEmbeddingBias?.pointer {
-                for p in 0..<patchCount {
-                    let row = p * width
-                    for i in 0..<width { first[row + i] = (source[row + i] + bias[i]) + positions[row + i] }
-                }
-            } else {
-                for i in 0..<(patchCount * width) { first[i] = source[i] + positions[i] }
-            }
+            for i in 0..<(patchCount * width) { first[i] = source[i] + positions[i] }
         }
         preLayerNorm?.apply(ws.normed, rows: layout.tokenCount, into: ws.hidden)
         guard let head else {

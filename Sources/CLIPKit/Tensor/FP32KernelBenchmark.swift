@@ -13,26 +13,10 @@ public enum FP32KernelBenchmark {
     /// Whether fp32 layers use the packed kernels (`CLIPKIT_FP32_GEMM=packed|blas|auto`).
     public static var layersUsePackedKernels: Bool { KernelVariants.fp32Packed }
 
-    /// GFLOP/s of `threads` threads each running the register-only probe at once (independent
-    /// accumulator chains, no memory operands), best of `repetitions`: the most fp32
-    /// multiply-adds these cores retire with the variant in use. Each thread's rate is taken over
-    /// its own CPU time and the rates are added, so other processes on a shared machine lower
-    /// the figure less than they lower wall-clock rates.
+    /// GFLOP/s of the fp32 register-only probe on `threads` threads
+    /// (``Precision/registerPeakGOPS(threads:repetitions:)`` for `.fp32`).
     public static func registerPeakGFLOPS(threads: Int, repetitions: Int = 3) -> Double {
-        let iterations = 4_000_000
-        let count = max(1, threads)
-        var best = 0.0
-        for _ in 0..<max(1, repetitions) {
-            let rates = ParallelSum(count)
-            DispatchQueue.concurrentPerform(iterations: count) { index in
-                var sink = 0.0
-                let start = threadCPUSeconds()
-                let flops = clipkit_fp32_fma_probe(KernelVariants.fp32, iterations, &sink)
-                rates.set(index, flops / max(threadCPUSeconds() - start, 1e-9) * 1e-9)
-            }
-            best = max(best, rates.total)
-        }
-        return best
+        Precision.fp32.registerPeakGOPS(threads: threads, repetitions: repetitions)
     }
 
     /// Seconds per product `c[m, n] = a[m, k] · w[n, k]ᵀ` in each round, BLAS (with clipkit's
@@ -64,12 +48,12 @@ public enum FP32KernelBenchmark {
             BLAS.gemmTransposedB(m: m, n: n, k: k, a: a, lda: k, b: w, ldb: k, beta: 0, c: c, ldc: n)
         }
         let own = {
-            let tiles = (n + 31) / 32
-            Parallel.dynamicBlocks(tiles, block: max(1, tiles / (3 * Parallel.workerCount))) { _, range in
+            Parallel.productBlocks(rows: m, columns: n, rowBlock: KernelVariants.fp32RowBlock) { rows, columns in
                 let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(1, clipkit_fp32_scratch_count(k)))
                 defer { scratch.deallocate() }
-                clipkit_fp32_gemm(KernelVariants.fp32, a, k, m, packed, n, k, range.lowerBound * 32,
-                                  min(range.upperBound * 32, n), nil, Int32(CLIPKIT_ACTIVATION_NONE), 0, c, n, scratch)
+                clipkit_fp32_gemm(KernelVariants.fp32, a + rows.lowerBound * k, k, rows.count, packed, n, k,
+                                  columns.lowerBound, columns.upperBound, nil, Int32(CLIPKIT_ACTIVATION_NONE), 0,
+                                  c + rows.lowerBound * n, n, scratch)
             }
         }
         blas()
@@ -94,7 +78,7 @@ public enum FP32KernelBenchmark {
         return best
     }
 
-    private static func threadCPUSeconds() -> Double {
+    static func threadCPUSeconds() -> Double {
         var t = timespec()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
         return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
@@ -108,7 +92,7 @@ public enum FP32KernelBenchmark {
 }
 
 /// One Double per worker, written by that worker only, summed after the join.
-private final class ParallelSum: @unchecked Sendable {
+final class ParallelSum: @unchecked Sendable {
     // Sendable: each slot is written by one worker; `total` is read after the join.
     private var values: [Double]
     init(_ count: Int) { values = [Double](repeating: 0, count: count) }

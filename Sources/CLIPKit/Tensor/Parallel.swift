@@ -50,6 +50,32 @@ enum Parallel {
         }
     }
 
+    /// Output columns per tile of clipkit's packed kernels (int8, bf16, fp32).
+    static let productTileWidth = 32
+
+    /// Splits the product of `rows` × `columns` output values of one packed layer over the
+    /// workers, calling `body(rows, columns)` for disjoint blocks that cover it (column ranges
+    /// start at multiples of ``productTileWidth``).
+    ///
+    /// With `rowBlock` set and at least four such blocks per worker, each worker claims whole
+    /// row blocks across every column: the fp32 kernel copies a block's activations into its
+    /// tile order once per call, so a column split (which every worker repeats that copy for)
+    /// cost up to a quarter of a narrow layer's time (768 outputs). Otherwise, and for small
+    /// batches, the columns are split: a few claims per worker, so a worker that falls behind
+    /// leaves its tiles to the others.
+    static func productBlocks(rows: Int, columns: Int, rowBlock: Int? = nil,
+                              _ body: (_ rows: Range<Int>, _ columns: Range<Int>) -> Void) {
+        if let rowBlock, rowBlock > 0, rows >= 4 * rowBlock * workerCount {
+            dynamicBlocks(rows, block: rowBlock) { _, range in body(range, 0..<columns) }
+            return
+        }
+        let width = productTileWidth
+        let tiles = (columns + width - 1) / width
+        dynamicBlocks(tiles, block: max(1, tiles / (3 * workerCount))) { _, range in
+            body(0..<rows, (range.lowerBound * width)..<min(range.upperBound * width, columns))
+        }
+    }
+
     /// The next item to hand out.
     private final class ItemCounter: Sendable {
         let value = Atomic(0)
