@@ -23,13 +23,6 @@ size_t clipkit_bf16_packed_count(size_t n, size_t k) {
     return clipkit_padded_n(n) * clipkit_bf16_padded_k(k);
 }
 
-uint16_t clipkit_bf16_from_float(float x) {
-    uint32_t bits;
-    memcpy(&bits, &x, sizeof bits);
-    if ((bits & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((bits >> 16) | 0x40);  // quiet NaN
-    bits += 0x7fffu + ((bits >> 16) & 1);
-    return (uint16_t)(bits >> 16);
-}
 
 RP_INLINE float bf16_to_float(uint16_t h) {
     const uint32_t bits = (uint32_t)h << 16;
@@ -42,23 +35,78 @@ RP_INLINE size_t packed_index(size_t n, size_t k, size_t groups) {
     return ((n / 16) * groups + k / 2) * 32 + (n % 16) * 2 + k % 2;
 }
 
-void clipkit_bf16_pack_f32(const float *w, size_t n, size_t k, uint16_t *packed) {
+/// Zeroes the 16-row panels rows [row_begin, row_end) fill (and the padding panels after the
+/// last row).
+static void bf16_clear_panels(size_t n, size_t k, size_t row_begin, size_t row_end, uint16_t *packed) {
     const size_t groups = clipkit_bf16_padded_k(k) / 2;
-    memset(packed, 0, clipkit_bf16_packed_count(n, k) * sizeof(uint16_t));
-    for (size_t row = 0; row < n; row++)
-        for (size_t col = 0; col < k; col++)
-            packed[packed_index(row, col, groups)] = clipkit_bf16_from_float(w[row * k + col]);
+    const size_t panel_end = row_end == n ? clipkit_padded_n(n) / 16 : (row_end + 15) / 16;
+    memset(packed + (row_begin / 16) * groups * 32, 0, (panel_end - row_begin / 16) * groups * 32 * sizeof(uint16_t));
 }
 
-void clipkit_bf16_pack_raw(const uint16_t *w, size_t n, size_t k, uint16_t *packed) {
+RP_INLINE uint16_t bf16_round(float x) {
+    uint32_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    if ((bits & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((bits >> 16) | 0x40);  // quiet NaN
+    bits += 0x7fffu + ((bits >> 16) & 1);
+    return (uint16_t)(bits >> 16);
+}
+
+uint16_t clipkit_bf16_from_float(float x) { return bf16_round(x); }
+
+/// Rounds and packs rows [row_begin, row_end): one pair (w[n][k], w[n][k+1]) per 32-bit lane.
+RP_INLINE void bf16_pack_f32_rows(const float *w, size_t k, size_t row_begin, size_t row_end,
+                                  uint16_t *packed) {
     const size_t groups = clipkit_bf16_padded_k(k) / 2;
-    memset(packed, 0, clipkit_bf16_packed_count(n, k) * sizeof(uint16_t));
-    for (size_t row = 0; row < n; row++)
+    for (size_t row = row_begin; row < row_end; row++)
+        for (size_t col = 0; col < k; col++)
+            packed[packed_index(row, col, groups)] = bf16_round(w[row * k + col]);
+}
+
+static void bf16_pack_f32_rows_baseline(const float *w, size_t k, size_t row_begin,
+                                        size_t row_end, uint16_t *packed) {
+    bf16_pack_f32_rows(w, k, row_begin, row_end, packed);
+}
+
+#if defined(__x86_64__)
+/// The same loop compiled for AVX2, where the rounding vectorises (bit-identical).
+RP_AVX2 static void bf16_pack_f32_rows_avx2(const float *w, size_t k, size_t row_begin,
+                                            size_t row_end, uint16_t *packed) {
+    bf16_pack_f32_rows(w, k, row_begin, row_end, packed);
+}
+#endif
+
+void clipkit_bf16_pack_f32_rows(const float *w, size_t n, size_t k, size_t row_begin,
+                                size_t row_end, uint16_t *packed) {
+    if (row_begin >= row_end || row_begin % 16 != 0 || row_end > n) return;
+    bf16_clear_panels(n, k, row_begin, row_end, packed);
+#if defined(__x86_64__)
+    if (rp_cpu_features().avx2) {
+        bf16_pack_f32_rows_avx2(w, k, row_begin, row_end, packed);
+        return;
+    }
+#endif
+    bf16_pack_f32_rows_baseline(w, k, row_begin, row_end, packed);
+}
+
+void clipkit_bf16_pack_raw_rows(const uint16_t *w, size_t n, size_t k, size_t row_begin,
+                                size_t row_end, uint16_t *packed) {
+    if (row_begin >= row_end || row_begin % 16 != 0 || row_end > n) return;
+    const size_t groups = clipkit_bf16_padded_k(k) / 2;
+    bf16_clear_panels(n, k, row_begin, row_end, packed);
+    for (size_t row = row_begin; row < row_end; row++)
         for (size_t col = 0; col < k; col++) {
             uint16_t v;
             memcpy(&v, w + row * k + col, sizeof v);  // the source may be unaligned
             packed[packed_index(row, col, groups)] = v;
         }
+}
+
+void clipkit_bf16_pack_f32(const float *w, size_t n, size_t k, uint16_t *packed) {
+    clipkit_bf16_pack_f32_rows(w, n, k, 0, n, packed);
+}
+
+void clipkit_bf16_pack_raw(const uint16_t *w, size_t n, size_t k, uint16_t *packed) {
+    clipkit_bf16_pack_raw_rows(w, n, k, 0, n, packed);
 }
 
 void clipkit_bf16_convert_rows(const float *x, size_t rows, size_t k, size_t ldx, uint16_t *out,

@@ -76,7 +76,16 @@ int clipkit_int8_default_variant(void) {
 
 int clipkit_bf16_default_variant(void) {
     rp_features f = rp_cpu_features();
-    if (f.bf16) return CLIPKIT_BF16_AVX512BF16;
+    // vdpbf16ps is not always the faster way: on some AVX512-BF16 CPUs it retires fewer
+    // multiply-adds per second than plain fp32 FMAs (an Intel Xeon of family 6 model 207 without
+    // AMX: about half as many), so the bf16 weights are widened to fp32 there. Measured, since no
+    // CPUID bit tells; `CLIPKIT_BF16_KERNEL=dot|widened` overrides the measurement.
+    if (f.bf16) {
+        const char *choice = getenv("CLIPKIT_BF16_KERNEL");
+        if (choice && strcmp(choice, "dot") == 0) return CLIPKIT_BF16_AVX512BF16;
+        if (!(choice && strcmp(choice, "widened") == 0) && clipkit_bf16_dot_outpaces_fma())
+            return CLIPKIT_BF16_AVX512BF16;
+    }
     if (f.avx512) return CLIPKIT_BF16_AVX512;
     if (f.avx2) return CLIPKIT_BF16_AVX2;
     return CLIPKIT_BF16_SCALAR;

@@ -126,7 +126,12 @@ struct ModelBenchCommand: ParsableCommand {
         print(String(format: "[%@] %@ model loaded in %.3f s (%@)", label, loaded.family.displayName,
                      Measurement.now() - loadStart, precision.kernelDescription))
         let input = loaded.visionInput
-        let imageFLOPs = clip.map { Self.visionFLOPs($0.configuration) }
+        let imageFLOPs = Self.visionFLOPs(loaded)
+        // The ceiling of this precision's kernel on these threads (a second of probing).
+        let workers = min(MatrixMultiplication.threadCount, ProcessInfo.processInfo.activeProcessorCount)
+        let registerPeak = precision.registerPeakGOPS(threads: workers)
+        print(String(format: "[%@] register-only peak of %@ on %d threads: %.1f GOPS", label,
+                     precision.kernelDescription, workers, registerPeak))
         for batch in batchSizes {
             let pixels = RandomModel.pixels(count: batch, size: input.imageSize)
             let t = try Measurement.time(seconds: seconds, minimumRuns: minRuns) { _ = try loaded.imageEmbeddings(pixels: pixels) }
@@ -135,19 +140,21 @@ struct ModelBenchCommand: ParsableCommand {
             var extra = ""
             if let imageFLOPs {
                 let gflops = imageFLOPs * Double(batch) / t.best / 1e9
-                extra = String(format: ", %.1f GFLOPS", gflops) + (peak > 0 ? String(format: ", %.0f%% of sgemm peak", 100 * gflops / peak) : "")
+                extra = String(format: ", %.1f GOPS, %.0f%% of the %@ register peak", gflops,
+                               100 * gflops / registerPeak, precision.rawValue)
+                    + (peak > 0 ? String(format: ", %.0f%% of sgemm peak", 100 * gflops / peak) : "")
             }
             print(String(format: "[%@] image tower batch %2d: %7.2f images/s (median %.2f, %d runs)%@",
                          label, batch, rate, Double(batch) / t.median, t.runs, extra))
         }
-        guard let clip, let imageFLOPs else {
+        guard let clip else {
             if compareThreading || labels > 0 {
                 print("[\(label)] --compare-threading and the text tower run on CLIP folders only; skipped (use --labels 0)")
             }
             print("[\(label)] peak RSS so far: \(Measurement.megabytes(Measurement.peakResidentBytes()))")
             return rates
         }
-        if compareThreading {
+        if compareThreading, let imageFLOPs {
             try compareThreadings(clip, batch: batchSizes.last ?? 32, flops: imageFLOPs)
         }
         if labels > 0 {
@@ -189,6 +196,26 @@ struct ModelBenchCommand: ParsableCommand {
     }
 
     /// Floating-point operations of one image through the vision tower and projection.
+    /// Operations of one image through `model`'s image tower (CLIP or SigLIP), nil for a
+    /// family this bench does not count.
+    static func visionFLOPs(_ model: any ZeroShotModel) -> Double? {
+        if let clip = model as? CLIPModel { return visionFLOPs(clip.configuration) }
+        if let siglip = model as? SiglipModel { return visionFLOPs(siglip.configuration.vision) }
+        return nil
+    }
+
+    /// SigLIP: patches (with bias) and encoder layers over every patch token, then the
+    /// attention-pooling head (one probe query: its key/value projections over every token, the
+    /// query, output projection and MLP on one row).
+    static func visionFLOPs(_ v: SiglipVisionConfiguration) -> Double {
+        let side = v.imageSize / v.patchSize
+        let t = Double(side * side), w = Double(v.hiddenSize), i = Double(v.intermediateSize)
+        let patch = 2 * t * Double(v.channelCount * v.patchSize * v.patchSize) * w
+        let layer = 2 * t * w * (4 * w + 2 * i) + 4 * t * t * w
+        let head = 2 * t * w * 2 * w + 4 * t * w + 2 * w * (2 * w + 2 * i)
+        return patch + Double(v.layerCount) * layer + head
+    }
+
     static func visionFLOPs(_ c: CLIPConfiguration) -> Double {
         let v = c.vision
         let t = Double(v.tokenCount), w = Double(v.hiddenSize), i = Double(v.intermediateSize)

@@ -1,3 +1,4 @@
+import CLIPKit
 import CLIPKitKernels
 import Foundation
 import Testing
@@ -411,5 +412,72 @@ private struct Int8Problem {
         clipkit_bf16_pack_raw(raw, 5, 7, &fromRaw)
         clipkit_bf16_pack_f32(floats, 5, 7, &fromFloats)
         #expect(fromRaw == fromFloats)
+    }
+
+    /// Packing split into 16-row ranges (as the workers do at load) gives the same bytes,
+    /// scales and sums as one call, with outlier columns and an output count that leaves
+    /// padding panels; ranges that are not 16-aligned or run past the rows write nothing.
+    @Test func packingByRowRangesMatchesOneCall() {
+        var random = TestRandom(state: 11)
+        let n = 45, k = 37
+        let columns: [Int32] = [2, 30]
+        let w = (0..<(n * k)).map { _ in random.unit() }
+        var whole = [Int8](repeating: 0, count: clipkit_int8_packed_size(n, k))
+        var scales = [Float](repeating: 0, count: n), sums = [Int32](repeating: 0, count: n)
+        clipkit_int8_pack(w, n, k, columns, columns.count, &whole, &scales, &sums)
+        // Garbage first: every byte must be written by some range.
+        var split = [Int8](repeating: 99, count: whole.count)
+        var splitScales = [Float](repeating: -1, count: n), splitSums = [Int32](repeating: -1, count: n)
+        for start in stride(from: 0, to: n, by: 16) {
+            clipkit_int8_pack_rows(w, n, k, columns, columns.count, start, min(n, start + 16),
+                                   &split, &splitScales, &splitSums)
+        }
+        #expect(split == whole)
+        #expect(splitScales == scales)
+        #expect(splitSums == sums)
+        var untouched = [Int8](repeating: 99, count: whole.count)
+        clipkit_int8_pack_rows(w, n, k, columns, columns.count, 8, 24, &untouched, &splitScales, &splitSums)
+        clipkit_int8_pack_rows(w, n, k, columns, columns.count, 32, n + 1, &untouched, &splitScales, &splitSums)
+        #expect(untouched.allSatisfy { $0 == 99 })
+
+        let floats = (0..<(n * k)).map { _ in random.unit() }
+        var bf16Whole = [UInt16](repeating: 0, count: clipkit_bf16_packed_count(n, k))
+        clipkit_bf16_pack_f32(floats, n, k, &bf16Whole)
+        var bf16Split = [UInt16](repeating: 0xFFFF, count: bf16Whole.count)
+        let raw = floats.map { clipkit_bf16_from_float($0) }
+        var rawSplit = bf16Split
+        for start in stride(from: 0, to: n, by: 16) {
+            clipkit_bf16_pack_f32_rows(floats, n, k, start, min(n, start + 16), &bf16Split)
+            clipkit_bf16_pack_raw_rows(raw, n, k, start, min(n, start + 16), &rawSplit)
+        }
+        #expect(bf16Split == bf16Whole)
+        #expect(rawSplit == bf16Whole)
+    }
+
+    /// The register-only probes count the operations of the variant they run (2 per
+    /// multiply-add) and compute something; without AVX512-BF16 the dot kernel is never
+    /// preferred.
+    @Test func registerProbesCountTheirOperations() {
+        var sink = 0.0
+        let iterations = 1000
+        for (variant, _) in Self.int8Supported {
+            let operations = clipkit_int8_dot_probe(variant, iterations, &sink)
+            let perIteration: Double = switch Int(variant) {
+            case CLIPKIT_INT8_VNNI: 2 * 24 * 64
+            case CLIPKIT_INT8_AVX2: 2 * 12 * 32
+            default: 2 * 8
+            }
+            #expect(operations == perIteration * Double(iterations))
+            #expect(sink != 0)
+        }
+        #expect(clipkit_bf16_dot_probe(Int32(CLIPKIT_BF16_SCALAR), iterations, &sink) == 2 * 8 * Double(iterations))
+        if clipkit_bf16_supported(Int32(CLIPKIT_BF16_AVX512BF16)) != 0 {
+            #expect(clipkit_bf16_dot_probe(Int32(CLIPKIT_BF16_AVX512BF16), iterations, &sink) == 2 * 24 * 32 * Double(iterations))
+        } else {
+            #expect(clipkit_bf16_dot_outpaces_fma() == 0)
+        }
+        for precision in Precision.allCases {
+            #expect(precision.registerPeakGOPS(threads: 1, repetitions: 1) > 0)
+        }
     }
 }

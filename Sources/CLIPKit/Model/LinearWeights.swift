@@ -43,8 +43,14 @@ final class Int8Weights: @unchecked Sendable {
         outlierWeights.initialize(repeating: 0, count: max(1, outlierCount))
         weight.withBuffer { w in
             outlierColumns.withUnsafeBufferPointer { columns in
-                clipkit_int8_pack(w.baseAddress, output, input, columns.baseAddress, columns.count,
-                                  packed, scales, sums)
+                // 16-row panels split over the workers (packing is most of an int8 load).
+                let source = w.baseAddress
+                let (packed, scales, sums) = (self.packed, self.scales, self.sums)
+                Parallel.chunks((output + 15) / 16, grain: 4) { panels in
+                    clipkit_int8_pack_rows(source, output, input, columns.baseAddress, columns.count,
+                                           panels.lowerBound * 16, min(output, panels.upperBound * 16),
+                                           packed, scales, sums)
+                }
                 if !columns.isEmpty {
                     clipkit_pack_outlier_columns(w.baseAddress, output, input, columns.baseAddress,
                                                  columns.count, outlierWeights)
@@ -121,11 +127,24 @@ final class BF16Weights: @unchecked Sendable {
         outputSize = output
         inputSize = input
         packed = .allocate(capacity: max(1, clipkit_bf16_packed_count(output, input)))
+        let panels = (output + 15) / 16
+        let packed = self.packed
+        // 16-row panels split over the workers.
         if dtype == .bf16, let base = bytes.baseAddress {
             // allowed: little-endian hosts only (x86-64, arm64), as the rest of the loader.
-            clipkit_bf16_pack_raw(base.assumingMemoryBound(to: UInt16.self), output, input, packed)
+            let source = base.assumingMemoryBound(to: UInt16.self)
+            Parallel.chunks(panels, grain: 4) { range in
+                clipkit_bf16_pack_raw_rows(source, output, input, range.lowerBound * 16,
+                                           min(output, range.upperBound * 16), packed)
+            }
         } else {
-            try floats().withBuffer { clipkit_bf16_pack_f32($0.baseAddress, output, input, packed) }
+            try floats().withBuffer { w in
+                let source = w.baseAddress
+                Parallel.chunks(panels, grain: 4) { range in
+                    clipkit_bf16_pack_f32_rows(source, output, input, range.lowerBound * 16,
+                                               min(output, range.upperBound * 16), packed)
+                }
+            }
         }
     }
 

@@ -54,7 +54,10 @@ int clipkit_fp32_supported(int variant);
 
 /// The variant used when none is named: the best one the CPU supports, capped by the
 /// environment variable CLIPKIT_KERNEL (`scalar`, `avx2`, `avx512` = AVX-512F/BW without VNNI or
-/// BF16, `native` = everything; unset or unknown means `native`). Read once.
+/// BF16, `native` = everything; unset or unknown means `native`). Read once. For bf16 the dot
+/// kernel (vdpbf16ps) is chosen only where it outpaces fp32 FMAs on this CPU
+/// (clipkit_bf16_dot_outpaces_fma), else the AVX-512 widening kernel;
+/// `CLIPKIT_BF16_KERNEL=dot|widened` overrides that measurement.
 int clipkit_int8_default_variant(void);
 int clipkit_bf16_default_variant(void);
 int clipkit_fp32_default_variant(void);
@@ -83,6 +86,14 @@ size_t clipkit_int8_packed_size(size_t n, size_t k);
 /// zero point).
 void clipkit_int8_pack(const float *w, size_t n, size_t k, const int32_t *skip, size_t skip_count,
                        int8_t *packed, float *scales, int32_t *sums);
+
+/// clipkit_int8_pack for output rows [row_begin, row_end) only (row_begin a multiple of 16,
+/// row_end ≤ n; anything else does nothing): writes those rows' scales and sums and the 16-row
+/// panels they fill (plus the padding after row n - 1 when row_end == n), so workers may pack
+/// disjoint ranges at once.
+void clipkit_int8_pack_rows(const float *w, size_t n, size_t k, const int32_t *skip,
+                            size_t skip_count, size_t row_begin, size_t row_end, int8_t *packed,
+                            float *scales, int32_t *sums);
 
 /// Packs fp32 weight columns `columns` (count c) of w[n, k] for the epilogue's fp32 side
 /// product: out[(n / 32) · c · 32 + j · 32 + n % 32] = w[n, columns[j]]; size padded_n · c.
@@ -162,6 +173,11 @@ uint16_t clipkit_bf16_from_float(float x);
 /// Packs weights w[n, k] given as fp32 (rounded to bf16) or as raw little-endian bf16.
 void clipkit_bf16_pack_f32(const float *w, size_t n, size_t k, uint16_t *packed);
 void clipkit_bf16_pack_raw(const uint16_t *w, size_t n, size_t k, uint16_t *packed);
+/// The same for output rows [row_begin, row_end) only, as clipkit_int8_pack_rows.
+void clipkit_bf16_pack_f32_rows(const float *w, size_t n, size_t k, size_t row_begin,
+                                size_t row_end, uint16_t *packed);
+void clipkit_bf16_pack_raw_rows(const uint16_t *w, size_t n, size_t k, size_t row_begin,
+                                size_t row_end, uint16_t *packed);
 
 /// Rounds x[rows, k] (rows `ldx` apart) to bf16 rows `ld` apart (ld ≥ padded k, padding zero).
 void clipkit_bf16_convert_rows(const float *x, size_t rows, size_t k, size_t ldx, uint16_t *out,
@@ -207,5 +223,19 @@ size_t clipkit_fp32_scratch_count(size_t k);
 /// memory operands, `iterations` rounds. Returns the floating-point operations it performed
 /// (time it to get the core's peak); `sink` receives a checksum so nothing is optimised away.
 double clipkit_fp32_fma_probe(int variant, size_t iterations, double *sink);
+
+/// Register-only probe of the int8 kernel `variant`'s multiply-add sequence (vpdpbusd for VNNI,
+/// vpmaddubsw + vpmaddwd + vpaddd for AVX2), as clipkit_fp32_fma_probe; returns operations
+/// (2 per multiply-add).
+double clipkit_int8_dot_probe(int variant, size_t iterations, double *sink);
+
+/// Register-only probe of the bf16 kernel `variant`: vdpbf16ps for AVX512-BF16; the fp32 probe
+/// of the same width for the variants that widen bf16 to fp32. Returns operations.
+double clipkit_bf16_dot_probe(int variant, size_t iterations, double *sink);
+
+/// Whether vdpbf16ps retires clearly more multiply-adds per second than AVX-512 fp32 FMAs on
+/// this CPU (measured: about 3 ms of register-only probes); 0 where either is missing.
+/// clipkit_bf16_default_variant uses it to choose between the dot and the widening kernels.
+int clipkit_bf16_dot_outpaces_fma(void);
 
 #endif
