@@ -68,21 +68,31 @@ INLINE void add_bias_body(float *x, size_t rows, size_t columns, const float *bi
 // context rows in memory (a load and a store per multiply-add) and took 6.6 % of the ViT-B/32
 // tower's time for 1 % of its arithmetic (perf, docs/performance.md). KB and DC are the vector
 // width of the variant (8 for AVX2, 16 for AVX-512) and twice it.
-#define PAD16(n) (((n) + 15) & ~(size_t)15)
-#define QB 4
+#define PAD32(n) (((n) + 31) & ~(size_t)31)
+/// The largest query block of any variant (scratch size).
+#define QB_MAX 8
 
-#define ATTENTION_BODY(NAME, KB, DC)                                                               \
+#define ATTENTION_BODY(NAME, QB, KB, DC)                                                             \
     INLINE void NAME(const float *q, const float *k, const float *v, size_t stride, size_t length, \
                      size_t head_size, float scale, int causal, float *scratch, float *out,       \
                      size_t out_stride) {                                                          \
-        const size_t padded = PAD16(length);                                                       \
+        const size_t padded = PAD32(length);                                                       \
         float *kt = scratch;                           /* [head_size, padded] */                   \
         float *scores = kt + head_size * padded;       /* [QB, padded] */                          \
         float *qs = scores + QB * padded;              /* [QB, head_size] */                       \
+        float *vs = qs + QB * head_size;               /* [length, head_size] */                   \
+        /* Keys and values are first copied to contiguous rows: rows of the QKV buffer lie      \
+           3 · width floats apart (9,216 bytes for ViT-B), which maps them onto a few L1 sets, so \
+           the transposition and the context loop missed L1 when reading them in place. The keys \
+           pass through `vs` on their way to `kt`. */                                            \
+        for (size_t j = 0; j < length; j++)                                                        \
+            memcpy(vs + j * head_size, k + j * stride, head_size * sizeof(float));                 \
         for (size_t d = 0; d < head_size; d++) {                                                   \
-            for (size_t j = 0; j < length; j++) kt[d * padded + j] = k[j * stride + d];            \
+            for (size_t j = 0; j < length; j++) kt[d * padded + j] = vs[j * head_size + d];        \
             for (size_t j = length; j < padded; j++) kt[d * padded + j] = 0;                       \
         }                                                                                          \
+        for (size_t j = 0; j < length; j++)                                                        \
+            memcpy(vs + j * head_size, v + j * stride, head_size * sizeof(float));                 \
         for (size_t i0 = 0; i0 < length; i0 += QB) {                                               \
             const size_t block = length - i0 < QB ? length - i0 : QB;                              \
             /* Rows past the end repeat the last query; their results are never written. */       \
@@ -141,7 +151,7 @@ INLINE void add_bias_body(float *x, size_t rows, size_t columns, const float *bi
                 for (size_t b = 0; b < QB; b++)                                                    \
                     for (size_t d = 0; d < DC; d++) acc[b][d] = 0;                                 \
                 for (size_t j = 0; j < seen_max; j++) {                                            \
-                    const float *vj = v + j * stride + d0;                                         \
+                    const float *vj = vs + j * head_size + d0;                                     \
                     for (size_t b = 0; b < QB; b++) {                                              \
                         const float p = scores[b * padded + j];                                    \
                         for (size_t d = 0; d < DC; d++) acc[b][d] += p * vj[d];                    \
@@ -154,18 +164,21 @@ INLINE void add_bias_body(float *x, size_t rows, size_t columns, const float *bi
                 for (size_t b = 0; b < block; b++) {                                               \
                     float sum = 0;                                                                 \
                     for (size_t j = 0; j < seen_max; j++)                                          \
-                        sum += scores[b * padded + j] * v[j * stride + d0];                        \
+                        sum += scores[b * padded + j] * vs[j * head_size + d0];                    \
                     out[(i0 + b) * out_stride + d0] = sum * inverse[b];                            \
                 }                                                                                  \
             }                                                                                      \
         }                                                                                          \
     }
 
-ATTENTION_BODY(attention_head_body, 8, 16)
-ATTENTION_BODY(attention_head_body_wide, 16, 32)
+ATTENTION_BODY(attention_head_body, 4, 8, 16)
+ATTENTION_BODY(attention_head_body_avx2, 4, 16, 16)
+ATTENTION_BODY(attention_head_body_wide, 8, 32, 32)
+// Short sequences (ViT-B/32's 50 tokens) waste less on partial query blocks with 4 rows.
+ATTENTION_BODY(attention_head_body_wide_short, 4, 16, 32)
 
 size_t clipkit_attention_scratch_count(size_t length, size_t head_size) {
-    return (head_size + QB) * PAD16(length) + QB * head_size;
+    return (head_size + QB_MAX) * PAD32(length) + QB_MAX * head_size + length * head_size;
 }
 
 // MARK: - dispatch
@@ -220,8 +233,11 @@ static int has_avx512(void) {
      size_t head_size, float scale, int causal, float *scratch, float *out, size_t out_stride)
 #define ATTENTION_ARGS (q, k, v, stride, length, head_size, scale, causal, scratch, out, out_stride)
 static void attention_head_base ATTENTION_PARAMS { attention_head_body ATTENTION_ARGS; }
-AVX2 static void attention_head_avx2 ATTENTION_PARAMS { attention_head_body ATTENTION_ARGS; }
-AVX512 static void attention_head_avx512 ATTENTION_PARAMS { attention_head_body_wide ATTENTION_ARGS; }
+AVX2 static void attention_head_avx2 ATTENTION_PARAMS { attention_head_body_avx2 ATTENTION_ARGS; }
+AVX512 static void attention_head_avx512 ATTENTION_PARAMS {
+    if (length < 128) attention_head_body_wide_short ATTENTION_ARGS;
+    else attention_head_body_wide ATTENTION_ARGS;
+}
 
 int clipkit_kernel_variant_supported(int variant) {
     switch (variant) {
