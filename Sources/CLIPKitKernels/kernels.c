@@ -52,6 +52,13 @@ INLINE void bias_quick_gelu_body(float *x, size_t rows, size_t columns, const fl
     }
 }
 
+INLINE void bias_gelu_tanh_body(float *x, size_t rows, size_t columns, const float *bias) {
+    for (size_t r = 0; r < rows; r++) {
+        float *row = x + r * columns;
+        for (size_t c = 0; c < columns; c++) row[c] = clipkit_gelu_tanh(bias ? row[c] + bias[c] : row[c]);
+    }
+}
+
 INLINE void add_bias_body(float *x, size_t rows, size_t columns, const float *bias) {
     for (size_t r = 0; r < rows; r++) {
         float *row = x + r * columns;
@@ -211,10 +218,12 @@ DISPATCH(layer_norm,
          (x, rows, width, gamma, beta, epsilon, out))
 DISPATCH(bias_quick_gelu, (float *x, size_t rows, size_t columns, const float *bias),
          (x, rows, columns, bias))
+DISPATCH(bias_gelu_tanh, (float *x, size_t rows, size_t columns, const float *bias),
+         (x, rows, columns, bias))
 DISPATCH(add_bias, (float *x, size_t rows, size_t columns, const float *bias),
          (x, rows, columns, bias))
-// Attention has three variants: the baseline, AVX2+FMA (8-key blocks), and AVX-512 (16-key
-// blocks, 512-bit vectors), picked at run time; tests run each one the CPU supports through
+// Attention has three variants: the baseline (8-key blocks), AVX2+FMA (16-key blocks), and
+// AVX-512 (16- or 32-key blocks by length, 512-bit vectors), picked at run time; tests run each one the CPU supports through
 // clipkit_attention_head_variant.
 #if defined(__x86_64__)
 #define AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")))

@@ -12,14 +12,6 @@
 
 #define RP_INLINE static inline __attribute__((always_inline))
 
-/// PyTorch's `gelu(x, approximate="tanh")`: 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³))), in the
-/// order PyTorch's CPU kernel evaluates it.
-RP_INLINE float clipkit_gelu_tanh(float x) {
-    const float cube = x * x * x;
-    const float inner = 0.7978845608028654f * (x + 0.044715f * cube);
-    return 0.5f * x * (1.0f + tanhf(inner));
-}
-
 /// Columns per register tile: two 16-column panels.
 #define RP_TILE_N 32
 

@@ -35,14 +35,7 @@ enum Kernels {
                     block[i] = 0.5 * v * (1 + erff(v * invSqrt2))
                 }
             case .geluTanh:
-                if let bias { clipkit_add_bias(block, range.count, columns, bias) }
-                // PyTorch's evaluation order (aten's GeluKernel, approximate="tanh"), libm tanh.
-                let beta: Float = 0.7978845608028654
-                for i in 0..<(range.count * columns) {
-                    let v = block[i]
-                    let cube = v * v * v
-                    block[i] = 0.5 * v * (1 + tanhf(beta * (v + 0.044715 * cube)))
-                }
+                clipkit_bias_gelu_tanh(block, range.count, columns, bias)
             }
         }
     }

@@ -22,6 +22,10 @@ void clipkit_layer_norm(const float *x, size_t rows, size_t width, const float *
 /// `rows` rows of `columns`. `bias` may be NULL.
 void clipkit_bias_quick_gelu(float *x, size_t rows, size_t columns, const float *bias);
 
+/// x[r, c] = g(x[r, c] + bias[c]) with g PyTorch's `gelu(approximate="tanh")` (SigLIP), for
+/// `rows` rows of `columns`, computed as v · sigmoid(2u) (see fast_exp.h). `bias` may be NULL.
+void clipkit_bias_gelu_tanh(float *x, size_t rows, size_t columns, const float *bias);
+
 /// x[r, c] += bias[c] for `rows` rows of `columns`.
 void clipkit_add_bias(float *x, size_t rows, size_t columns, const float *bias);
 
