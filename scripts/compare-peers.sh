@@ -13,6 +13,7 @@
 #   scripts/compare-peers.sh                    # makes .build/peers-venv with pinned versions
 #   PEERS_VENV=/work/venv scripts/compare-peers.sh   # reuses a venv that has them
 #   SECONDS_PER_RUN=10 THREADS=2 MODEL_DIR=/tmp/clip-b32 scripts/compare-peers.sh
+#   PRESET=l14 BATCH=8 LABELS=100 scripts/compare-peers.sh   # ViT-L/14 (issue 18: batch 8)
 #
 # Run on a quiet machine: every figure is the best of several timed runs after a warm-up.
 set -euo pipefail
@@ -27,7 +28,10 @@ OPENVINO_VERSION=2026.4.1
 NNCF_VERSION=3.4.0
 THREADS=${THREADS:-2}
 SECONDS_PER_RUN=${SECONDS_PER_RUN:-10}
-MODEL_DIR=${MODEL_DIR:-${TMPDIR:-/tmp}/clipkit-peers-b32}
+PRESET=${PRESET:-b32}
+BATCH=${BATCH:-32}
+LABELS=${LABELS:-1000}
+MODEL_DIR=${MODEL_DIR:-${TMPDIR:-/tmp}/clipkit-peers-$PRESET}
 
 venv=${PEERS_VENV:-.build/peers-venv}
 if [[ ! -x "$venv/bin/python" ]]; then
@@ -48,7 +52,7 @@ swift build -c release --product clipkit-bench
 swift build -c release --product clipkit
 bin=$(swift build -c release --show-bin-path)
 bench=$bin/clipkit-bench
-"$bench" write-model --preset b32 --out "$MODEL_DIR"
+"$bench" write-model --preset "$PRESET" --out "$MODEL_DIR"
 # The same weights with three LayerNorm dimensions per layer x50 (CLIP-like outliers).
 "$venv/bin/python" scripts/peers/make_outlier_model.py "$MODEL_DIR" "$MODEL_DIR-outliers"
 
@@ -67,4 +71,5 @@ echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(n
 OMP_NUM_THREADS=$THREADS OPENBLAS_NUM_THREADS=$THREADS \
     "$venv/bin/python" scripts/peers/compare_peers.py --model "$MODEL_DIR" --clipkit-bench "$bench" \
     --threads "$THREADS" --seconds "$SECONDS_PER_RUN" --images "$IMAGES_DIR" --clipkit "$bin/clipkit" \
+    --batch "$BATCH" --labels "$LABELS" \
     --outlier-model "$MODEL_DIR-outliers"
