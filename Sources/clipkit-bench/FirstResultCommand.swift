@@ -8,7 +8,11 @@ struct FirstResultCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "first-result",
         abstract: "Load a model folder, score one image against 9 prompts, print the time split.",
-        discussion: "The printed peak RSS and the second pass are taken after the first result.")
+        discussion: """
+            The printed peak RSS and the second pass are taken after the first result. int8, bf16 and \
+            packed fp32 layers come from the packed-weight cache when it holds them \
+            (CLIPKIT_WEIGHT_CACHE=0: pack at load, as a first run does).
+            """)
 
     @Option(help: "Model folder (config.json + model.safetensors), of any family (CLIP, SigLIP).")
     var model: String
@@ -33,8 +37,18 @@ struct FirstResultCommand: ParsableCommand {
         _ = try loaded.imageEmbeddings(pixels: RandomModel.pixels(count: 1, size: size))
         _ = try loaded.textEmbeddings(tokenIDs: prompts)
         let again = Measurement.now()
-        print(String(format: "load %.3f s (%@), first result %.3f s (same work again: %.3f s), top logit %.4f, peak RSS %@",
+        print(String(format: "load %.3f s (%@), first result %.3f s (same work again: %.3f s), top logit %.4f, peak RSS %@, %@",
                      loadedAt - start, precision.kernelDescription, done - loadedAt, again - done,
-                     logits.scalars.max() ?? 0, Measurement.megabytes(Measurement.peakResidentBytes())))
+                     logits.scalars.max() ?? 0, Measurement.megabytes(Measurement.peakResidentBytes()),
+                     Self.describe(loaded.packedWeightLoad)))
+    }
+
+    /// The packed-weight cache's part in the load, in a few words.
+    static func describe(_ load: PackedWeightLoad) -> String {
+        guard load.path != nil else { return "no packed-weight cache" }
+        if load.isHit { return "\(load.layersFromCache) layers mapped from the packed-weight cache" }
+        let written = load.wroteFile ? "written to the cache" : "not cached"
+        let trouble = load.problems.isEmpty ? "" : " (\(load.problems.joined(separator: "; ")))"
+        return "\(load.layersPacked) layers packed, \(written)\(trouble)"
     }
 }

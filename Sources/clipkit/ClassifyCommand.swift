@@ -63,7 +63,7 @@ struct ClassifyCommand: AsyncParsableCommand {
 
     func run() async throws {
         let labels = try candidateLabels()
-        let pipeline = try await modelOptions.loadPipeline()
+        let pipeline = try await modelOptions.loadPipeline(weightCache: !promptOptions.noCache)
         let classifier = try promptOptions.classifier(pipeline: pipeline, labels: labels)
 
         let bar = ProgressBar()

@@ -49,7 +49,7 @@ struct EvaluateCommand: AsyncParsableCommand {
         } catch {
             throw CLIError("class names: \(describe(error))")
         }
-        let pipeline = try await modelOptions.loadPipeline()
+        let pipeline = try await modelOptions.loadPipeline(weightCache: !promptOptions.noCache)
         let textStart = Date()
         let classifier = try promptOptions.classifier(pipeline: pipeline, labels: names)
         let textSeconds = Date().timeIntervalSince(textStart)

@@ -25,11 +25,14 @@ struct ModelOptions: ParsableArguments {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
-    /// Applies `--threads` and loads the model; a failure is a one-line ``CLIError``.
-    func loadPipeline() async throws -> CLIPPipeline {
+    /// Applies `--threads` and loads the model, its packed weights kept in the packed-weight
+    /// cache unless `weightCache` is false (`--no-cache`) or `CLIPKIT_WEIGHT_CACHE=0`; a failure
+    /// is a one-line ``CLIError``.
+    func loadPipeline(weightCache: Bool = true) async throws -> CLIPPipeline {
         if let threads { CLIPKitRuntime.setThreadCount(threads) }
         do {
-            return try await CLIPPipeline.load(model, precision: precision)
+            return try await CLIPPipeline.load(model, precision: precision,
+                                               weightCache: weightCache ? PackedWeightCache.standard() : nil)
         } catch {
             throw CLIError("cannot load model '\(model)': \(describe(error))")
         }

@@ -15,7 +15,7 @@ struct PromptOptions: ParsableArguments {
         valueName: "name-or-file"))
     var templateSet: String?
 
-    @Flag(help: "Do not read or write the text-embedding cache ($XDG_CACHE_HOME/clipkit, default ~/.cache/clipkit).")
+    @Flag(help: "Do not read or write the caches ($XDG_CACHE_HOME/clipkit, default ~/.cache/clipkit): text embeddings and packed weights.")
     var noCache = false
 
     func validate() throws {

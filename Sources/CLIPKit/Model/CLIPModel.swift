@@ -16,6 +16,8 @@ public final class CLIPModel: ZeroShotModel, LayerObservableModel {
     public let weightsURL: URL
     /// The arithmetic of the encoder layers' linear layers.
     public let precision: Precision
+    /// How the load used the packed-weight cache.
+    public let packedWeightLoad: PackedWeightLoad
 
     let text: TextTransformer
     let vision: VisionTransformer
@@ -42,18 +44,32 @@ public final class CLIPModel: ZeroShotModel, LayerObservableModel {
     /// Loads `config.json` and `model.safetensors` from a model folder. Throws ``ModelError``
     /// or ``WeightsError``, naming the file. `precision` chooses the arithmetic of the encoder
     /// layers (fp32, the exact default; bf16 or int8 weights are converted once, here).
-    public convenience init(directory: URL, precision: Precision = .fp32) throws {
+    /// `weightCache` keeps the packed weights of reduced-precision (and packed fp32) layers
+    /// between processes (``PackedWeightCache``; nil packs them in memory at every load).
+    public convenience init(directory: URL, precision: Precision = .fp32,
+                            weightCache: PackedWeightCache? = PackedWeightCache.standard()) throws {
         let configuration = try CLIPConfiguration.load(from: directory.appendingPathComponent("config.json"))
         let weights = try ModelFamily.weightsFile(in: directory)
-        try self.init(configuration: configuration, weights: weights, precision: precision)
+        try self.init(configuration: configuration, weights: weights, precision: precision, weightCache: weightCache)
     }
 
     /// Builds the model described by `configuration` from a safetensors file, its encoder
-    /// layers in `precision`.
-    public init(configuration: CLIPConfiguration, weights url: URL, precision: Precision = .fp32) throws {
+    /// layers in `precision`, their packed weights kept in `weightCache`.
+    public convenience init(configuration: CLIPConfiguration, weights url: URL, precision: Precision = .fp32,
+                            weightCache: PackedWeightCache? = PackedWeightCache.standard()) throws {
+        try self.init(configuration: configuration, weights: url, precision: precision, weightCache: weightCache,
+                      fp32Packed: KernelVariants.fp32Packed)
+    }
+
+    /// The same, fp32 layers packed (or on BLAS) as `fp32Packed` says rather than as this
+    /// process's ``KernelVariants/fp32Packed`` (tests of both layouts in one process).
+    init(configuration: CLIPConfiguration, weights url: URL, precision: Precision, weightCache: PackedWeightCache?,
+         fp32Packed: Bool) throws {
         try configuration.validate()
         let file = try SafeTensorsFile(url: url)
-        let loader = WeightLoader(file: file)
+        let session = PackedWeightSession.open(weightCache, weights: url, family: .clip, precision: precision,
+                                               fp32Packed: fp32Packed)
+        let loader = WeightLoader(file: file, fp32Packed: fp32Packed, packedWeights: session)
         let root = loader.root
         text = try TextTransformer(root.scoped("text_model"), settings: configuration.text.towerSettings,
                                    precision: precision)
@@ -65,6 +81,7 @@ public final class CLIPModel: ZeroShotModel, LayerObservableModel {
                                       output: configuration.projectionDimension, hasBias: false)
         logitScale = try root.tensor("logit_scale", shape: []).first
         try loader.finish()
+        packedWeightLoad = session?.finish() ?? .none
         self.configuration = configuration
         weightsURL = url
         self.precision = precision

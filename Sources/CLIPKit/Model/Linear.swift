@@ -13,7 +13,7 @@ struct Linear: Sendable {
     let outputSize: Int
 
     /// Loads `weight` (and `bias`) under `scope`, keeping the weight in the form `precision`
-    /// computes with. `outlierColumns` (ascending) are input columns an int8 layer computes in
+    /// computes with (packed weights from the load's packed-weight cache where it has them). `outlierColumns` (ascending) are input columns an int8 layer computes in
     /// fp32. `weightKey` and `biasKey` name the tensors where a checkpoint does not call them
     /// `weight` and `bias` (`torch.nn.MultiheadAttention`'s `in_proj_weight`). `weightShape`
     /// is the stored tensor's shape where it is not [output, input] but flattens to it in
@@ -25,21 +25,32 @@ struct Linear: Sendable {
         let shape = weightShape ?? [output, input]
         switch precision {
         case .fp32:
-            let weight = try scope.tensor(weightKey, shape: shape)
-            weights = KernelVariants.fp32Packed
-                ? .packedFP32(FP32Weights(weight, output: output, input: input)) : .fp32(weight)
+            if scope.loader.fp32Packed {
+                weights = try scope.packedWeights(weightKey, shape: shape, kind: .fp32, output: output, input: input) {
+                    .packedFP32(FP32Weights(try scope.tensor(weightKey, shape: shape), output: output, input: input))
+                }
+            } else {
+                weights = .fp32(try scope.tensor(weightKey, shape: shape))
+            }
         case .bf16:
-            let stored = try scope.storedTensor(weightKey, shape: shape)
-            weights = .bf16(try BF16Weights(dtype: stored.dtype, bytes: stored.bytes,
-                                            floats: { try scope.tensor(weightKey, shape: shape) },
-                                            output: output, input: input))
+            weights = try scope.packedWeights(weightKey, shape: shape, kind: .bf16, output: output, input: input) {
+                let stored = try scope.storedTensor(weightKey, shape: shape)
+                return .bf16(try BF16Weights(dtype: stored.dtype, bytes: stored.bytes,
+                                             floats: { try scope.tensor(weightKey, shape: shape) },
+                                             output: output, input: input))
+            }
         case .int8:
             // Σ (a − z) w stays far inside Int32 for any input width below 2^16 (255 · 127 · k);
             // wider layers (none in CLIP) stay fp32.
-            let weight = try scope.tensor(weightKey, shape: shape)
-            weights = input < 65_536
-                ? .int8(Int8Weights(weight, output: output, input: input, outlierColumns: outlierColumns))
-                : .fp32(weight)
+            if input < 65_536 {
+                weights = try scope.packedWeights(weightKey, shape: shape, kind: .int8, output: output, input: input,
+                                                  outlierColumns: outlierColumns) {
+                    .int8(Int8Weights(try scope.tensor(weightKey, shape: shape), output: output, input: input,
+                                      outlierColumns: outlierColumns))
+                }
+            } else {
+                weights = .fp32(try scope.tensor(weightKey, shape: shape))
+            }
         }
         if case .fp32 = weights {} else {
             // The packed copy is all the layer reads from now on.

@@ -61,17 +61,19 @@ public enum ModelFamily: String, Sendable, Hashable, Codable, CaseIterable {
     }
 
     /// Loads this family's model from `directory` (`config.json`, `model.safetensors`), its
-    /// encoder layers in `precision`.
-    public func loadModel(directory: URL, precision: Precision = .fp32) throws -> any ZeroShotModel {
+    /// encoder layers in `precision`, packed weights kept in `weightCache` (``PackedWeightCache``).
+    public func loadModel(directory: URL, precision: Precision = .fp32,
+                          weightCache: PackedWeightCache? = PackedWeightCache.standard()) throws -> any ZeroShotModel {
         switch self {
-        case .clip: return try CLIPModel(directory: directory, precision: precision)
-        case .siglip: return try SiglipModel(directory: directory, precision: precision)
+        case .clip: return try CLIPModel(directory: directory, precision: precision, weightCache: weightCache)
+        case .siglip: return try SiglipModel(directory: directory, precision: precision, weightCache: weightCache)
         }
     }
 
     /// Loads the model in `directory`, whatever its family (see ``detect(directory:)``).
-    public static func loadModel(directory: URL, precision: Precision = .fp32) throws -> any ZeroShotModel {
-        try detect(directory: directory).loadModel(directory: directory, precision: precision)
+    public static func loadModel(directory: URL, precision: Precision = .fp32,
+                                 weightCache: PackedWeightCache? = PackedWeightCache.standard()) throws -> any ZeroShotModel {
+        try detect(directory: directory).loadModel(directory: directory, precision: precision, weightCache: weightCache)
     }
 
     /// The image processor's settings for every field the folder's `preprocessor_config.json`

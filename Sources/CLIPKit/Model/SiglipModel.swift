@@ -17,6 +17,8 @@ public final class SiglipModel: ZeroShotModel, LayerObservableModel {
     public let logitBias: Float
     public let weightsURL: URL
     public let precision: Precision
+    /// How the load used the packed-weight cache.
+    public let packedWeightLoad: PackedWeightLoad
 
     let text: TextTransformer
     let vision: VisionTransformer
@@ -38,18 +40,32 @@ public final class SiglipModel: ZeroShotModel, LayerObservableModel {
     /// Loads `config.json` and `model.safetensors` from a model folder. Throws ``ModelError``
     /// or `WeightsError`, naming the file. `precision` chooses the arithmetic of the encoder
     /// layers, as for ``CLIPModel``.
-    public convenience init(directory: URL, precision: Precision = .fp32) throws {
+    /// `weightCache` keeps the packed weights of reduced-precision (and packed fp32) layers
+    /// between processes (``PackedWeightCache``; nil packs them in memory at every load).
+    public convenience init(directory: URL, precision: Precision = .fp32,
+                            weightCache: PackedWeightCache? = PackedWeightCache.standard()) throws {
         let configuration = try SiglipConfiguration.load(from: directory.appendingPathComponent("config.json"))
         let weights = try ModelFamily.weightsFile(in: directory)
-        try self.init(configuration: configuration, weights: weights, precision: precision)
+        try self.init(configuration: configuration, weights: weights, precision: precision, weightCache: weightCache)
     }
 
     /// Builds the model described by `configuration` from a safetensors file, its encoder
-    /// layers in `precision`.
-    public init(configuration: SiglipConfiguration, weights url: URL, precision: Precision = .fp32) throws {
+    /// layers in `precision`, their packed weights kept in `weightCache`.
+    public convenience init(configuration: SiglipConfiguration, weights url: URL, precision: Precision = .fp32,
+                            weightCache: PackedWeightCache? = PackedWeightCache.standard()) throws {
+        try self.init(configuration: configuration, weights: url, precision: precision, weightCache: weightCache,
+                      fp32Packed: KernelVariants.fp32Packed)
+    }
+
+    /// The same, fp32 layers packed (or on BLAS) as `fp32Packed` says rather than as this
+    /// process's ``KernelVariants/fp32Packed`` (tests of both layouts in one process).
+    init(configuration: SiglipConfiguration, weights url: URL, precision: Precision, weightCache: PackedWeightCache?,
+         fp32Packed: Bool) throws {
         try configuration.validate()
         let file = try SafeTensorsFile(url: url)
-        let loader = WeightLoader(file: file)
+        let session = PackedWeightSession.open(weightCache, weights: url, family: .siglip, precision: precision,
+                                               fp32Packed: fp32Packed)
+        let loader = WeightLoader(file: file, fp32Packed: fp32Packed, packedWeights: session)
         let root = loader.root
         let textScope = root.scoped("text_model")
         text = try TextTransformer(textScope, settings: configuration.text.towerSettings, precision: precision)
@@ -60,6 +76,7 @@ public final class SiglipModel: ZeroShotModel, LayerObservableModel {
         logitScale = try root.tensor("logit_scale", shape: [1]).first
         logitBias = try root.tensor("logit_bias", shape: [1]).first
         try loader.finish()
+        packedWeightLoad = session?.finish() ?? .none
         self.configuration = configuration
         weightsURL = url
         self.precision = precision

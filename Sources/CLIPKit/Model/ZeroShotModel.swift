@@ -34,6 +34,8 @@ public protocol ZeroShotModel: AnyObject, Sendable {
     var weightsURL: URL { get }
     /// The arithmetic of the encoder layers' linear layers.
     var precision: Precision { get }
+    /// How the load used the packed-weight cache (``PackedWeightCache``).
+    var packedWeightLoad: PackedWeightLoad { get }
     /// The pixels the vision tower reads.
     var visionInput: VisionInputShape { get }
     /// The most token ids a text may have.
@@ -72,6 +74,9 @@ protocol LayerObservableModel: ZeroShotModel {
 }
 
 extension ZeroShotModel {
+    /// Models built without the packed-weight cache report ``PackedWeightLoad/none``.
+    public var packedWeightLoad: PackedWeightLoad { .none }
+
     /// Pads each sequence (``TextPadding/apply(to:paddingID:side:)``) and runs it as given,
     /// every position attending to every other. Models whose family masks padding implement
     /// the requirement themselves.

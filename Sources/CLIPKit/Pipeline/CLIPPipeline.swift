@@ -55,10 +55,12 @@ public struct CLIPPipeline: Sendable {
     /// Loads the model, tokenizer and preprocessor from a local model folder, as its
     /// ``ModelFamily`` says. Throws the error of the part that failed (``ModelError``,
     /// `WeightsError`, `TokenizerError`, `ImageError`) or ``PipelineError``. `precision` chooses
-    /// the encoder layers' arithmetic (see ``Precision``).
-    public init(directory: URL, precision: Precision = .fp32) throws {
+    /// the encoder layers' arithmetic (see ``Precision``); `weightCache` keeps its packed weights
+    /// between processes (``PackedWeightCache``; nil: none).
+    public init(directory: URL, precision: Precision = .fp32,
+                weightCache: PackedWeightCache? = PackedWeightCache.standard()) throws {
         let family = try ModelFamily.detect(directory: directory)
-        let model = try family.loadModel(directory: directory, precision: precision)
+        let model = try family.loadModel(directory: directory, precision: precision, weightCache: weightCache)
         let tokenizer = try TokenizerLoader.load(directory: directory)
         let config = try PreprocessorConfig.load(fromDirectory: directory, defaults: family.defaultPreprocessorConfig)
         try self.init(model: model, tokenizer: tokenizer, preprocessor: ImagePreprocessor(config: config),
@@ -68,9 +70,10 @@ public struct CLIPPipeline: Sendable {
     /// Loads a pipeline from a local folder, a Hugging Face Hub id (`openai/clip-vit-base-patch32`,
     /// `google/siglip-base-patch16-224`, optionally `@revision`) or one of Spark NLP's model
     /// names, downloading what is missing. `precision` chooses the encoder layers' arithmetic
-    /// (see ``Precision``).
-    public static func load(_ idOrPath: String, precision: Precision = .fp32) async throws -> CLIPPipeline {
+    /// (see ``Precision``), packed weights kept in `weightCache`.
+    public static func load(_ idOrPath: String, precision: Precision = .fp32,
+                            weightCache: PackedWeightCache? = PackedWeightCache.standard()) async throws -> CLIPPipeline {
         let directory = try await ModelLocator.resolve(idOrPath)
-        return try CLIPPipeline(directory: directory, precision: precision)
+        return try CLIPPipeline(directory: directory, precision: precision, weightCache: weightCache)
     }
 }

@@ -172,8 +172,9 @@ struct TextEmbeddingFile {
     }
 }
 
-/// The checksum's running state (a multiply-rotate hash in the style of xxHash64's rounds).
-private struct ChecksumState {
+/// The checksum's running state (a multiply-rotate hash in the style of xxHash64's rounds); also
+/// the packed-weight cache's (``PackedWeightFile``).
+struct ChecksumState {
     private static let p1: UInt64 = 0x9E37_79B1_85EB_CA87
     private static let p2: UInt64 = 0xC2B2_AE3D_27D4_EB4F
     private var lanes: (UInt64, UInt64, UInt64, UInt64) = (p1, p2, 0x1656_67B1_9E37_79F9, 0x27D4_EB2F_1656_67C5)

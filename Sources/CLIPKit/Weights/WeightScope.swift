@@ -34,12 +34,21 @@ struct WeightScope {
 /// Owns the file while a model is built and tracks which tensors were used.
 final class WeightLoader {
     let file: SafeTensorsFile
+    /// Whether fp32 linear layers pack their weights for clipkit's kernels (else BLAS reads
+    /// them in place): ``KernelVariants/fp32Packed`` unless a test says otherwise.
+    let fp32Packed: Bool
+    /// The load's packed-weight cache, or nil to pack every layer in memory.
+    let packedWeights: PackedWeightSession?
     private(set) var taken: Set<String> = []
     /// Keys that checkpoints may carry but that hold no parameters: older transformers saved
     /// the `position_ids` buffers (0..<n). They are accepted and ignored.
     static let ignorableSuffixes = [".embeddings.position_ids"]
 
-    init(file: SafeTensorsFile) { self.file = file }
+    init(file: SafeTensorsFile, fp32Packed: Bool = KernelVariants.fp32Packed, packedWeights: PackedWeightSession? = nil) {
+        self.file = file
+        self.fp32Packed = fp32Packed
+        self.packedWeights = packedWeights
+    }
 
     var root: WeightScope { WeightScope(loader: self, prefix: "") }
 
