@@ -8,6 +8,14 @@ export PATH="/opt/swift/usr/bin:$PATH"
 scripts/bootstrap.sh
 # Without a build no part can run: stop here if it fails.
 swift build
+# The clipkit caches (prompt embeddings, packed weights) of every part go to a fresh folder, not
+# the user's: every model the suites load still goes through the packed-weight cache (written on
+# the first load, mapped on the next, across parts and kernel caps), but nothing is left behind.
+# pip keeps its own cache where it was (the cluster test makes a venv).
+export PIP_CACHE_DIR="${PIP_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/pip}"
+export XDG_CACHE_HOME="$PWD/.build/test-cache"
+rm -rf "$XDG_CACHE_HOME"
+mkdir -p "$XDG_CACHE_HOME"
 
 failed=()
 passed=0

@@ -59,7 +59,6 @@ enum KernelVariants {
             return bits > BLAS.kernelVectorBits
         }
     }()
-    /// The bf16 variant every bf16 layer uses.
     /// Rows per claim when the workers split a packed fp32 product by rows
     /// (``Parallel/productBlocks(rows:columns:rowBlock:_:)``); `CLIPKIT_FP32_ROW_BLOCK` (0: never).
     static let fp32RowBlock: Int? = {
@@ -67,6 +66,7 @@ enum KernelVariants {
         return value > 0 ? value : nil
     }()
 
+    /// The bf16 variant every bf16 layer uses.
     static let bf16 = Int32(clipkit_bf16_default_variant())
     /// Largest quantized activation value of the int8 variant in use.
     static let int8ActivationMax = clipkit_int8_activation_max(int8)
