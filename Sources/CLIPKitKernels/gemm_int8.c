@@ -3,7 +3,8 @@
 // Why C: vpdpbusd / vpmaddubsw are reachable only through intrinsics, and each variant must be
 // compiled for its own instruction set (per-function `target`) and chosen at run time.
 //
-// Scheme: weights s8, symmetric per output channel (quantized once at load, packed so that one
+// Scheme: weights s8 (±127; ±63 for AVX2, see clipkit_int8_weight_max), symmetric per output
+// channel (quantized once at load, packed so that one
 // 16-column × 4-k group is one 64-byte register); activations u8, asymmetric per token
 // (scale and zero point per row). u8 is what vpdpbusd and vpmaddubsw multiply anyway, and an
 // asymmetric range spends all 256 levels on the row's actual [min, max]: after quick_gelu the
@@ -39,8 +40,9 @@ RP_INLINE size_t packed_offset(size_t n, size_t k, size_t groups) {
 
 /// Quantizes and packs output rows [row_begin, row_end) (see clipkit_int8_pack_rows).
 RP_INLINE void int8_pack_rows(const float *w, size_t n, size_t k, const int32_t *skip,
-                              size_t skip_count, size_t row_begin, size_t row_end, int8_t *packed,
-                              float *scales, int32_t *sums) {
+                              size_t skip_count, int weight_max, size_t row_begin, size_t row_end,
+                              int8_t *packed, float *scales, int32_t *sums) {
+    const float top = (float)weight_max;
     const size_t kp = clipkit_int8_padded_k(k), groups = kp / 4;
     // The 16-row panels these rows fill, and the zero padding panels after the last row.
     const size_t panel_end = row_end == n ? clipkit_padded_n(n) / 16 : (row_end + 15) / 16;
@@ -54,14 +56,14 @@ RP_INLINE void int8_pack_rows(const float *w, size_t n, size_t k, const int32_t 
             const float a = fabsf(src[col]);
             maximum = a > maximum ? a : maximum;
         }
-        const float scale = maximum > 0 ? maximum / 127.0f : 1.0f;
+        const float scale = maximum > 0 ? maximum / top : 1.0f;
         const float inverse = 1.0f / scale;
         int32_t sum = 0;
         s = 0;
         for (size_t col = 0; col < k; col++) {
             if (s < skip_count && (size_t)skip[s] == col) { s++; continue; }
             float q = __builtin_rintf(src[col] * inverse);
-            q = q > 127 ? 127 : (q < -127 ? -127 : q);
+            q = q > top ? top : (q < -top ? -top : q);
             packed[packed_offset(row, col, groups)] = (int8_t)q;
             sum += (int32_t)q;
         }
@@ -71,9 +73,9 @@ RP_INLINE void int8_pack_rows(const float *w, size_t n, size_t k, const int32_t 
 }
 
 static void int8_pack_rows_baseline(const float *w, size_t n, size_t k, const int32_t *skip,
-                                    size_t skip_count, size_t row_begin, size_t row_end,
-                                    int8_t *packed, float *scales, int32_t *sums) {
-    int8_pack_rows(w, n, k, skip, skip_count, row_begin, row_end, packed, scales, sums);
+                                    size_t skip_count, int weight_max, size_t row_begin,
+                                    size_t row_end, int8_t *packed, float *scales, int32_t *sums) {
+    int8_pack_rows(w, n, k, skip, skip_count, weight_max, row_begin, row_end, packed, scales, sums);
 }
 
 #if defined(__x86_64__)
@@ -81,29 +83,33 @@ static void int8_pack_rows_baseline(const float *w, size_t n, size_t k, const in
 /// is most of an int8 model's load time. Byte-identical to the baseline (both round to nearest
 /// even).
 RP_AVX2 static void int8_pack_rows_avx2(const float *w, size_t n, size_t k, const int32_t *skip,
-                                        size_t skip_count, size_t row_begin, size_t row_end,
-                                        int8_t *packed, float *scales, int32_t *sums) {
-    int8_pack_rows(w, n, k, skip, skip_count, row_begin, row_end, packed, scales, sums);
+                                        size_t skip_count, int weight_max, size_t row_begin,
+                                        size_t row_end, int8_t *packed, float *scales,
+                                        int32_t *sums) {
+    int8_pack_rows(w, n, k, skip, skip_count, weight_max, row_begin, row_end, packed, scales, sums);
 }
 #endif
 
 void clipkit_int8_pack_rows(const float *w, size_t n, size_t k, const int32_t *skip,
-                            size_t skip_count, size_t row_begin, size_t row_end, int8_t *packed,
-                            float *scales, int32_t *sums) {
+                            size_t skip_count, int weight_max, size_t row_begin, size_t row_end,
+                            int8_t *packed, float *scales, int32_t *sums) {
     if (row_begin >= row_end || row_begin % 16 != 0 || row_end > n) return;
+    weight_max = weight_max < 1 ? 1 : (weight_max > 127 ? 127 : weight_max);
 #if defined(__x86_64__)
     if (rp_cpu_features().avx2) {
-        int8_pack_rows_avx2(w, n, k, skip, skip_count, row_begin, row_end, packed, scales, sums);
+        int8_pack_rows_avx2(w, n, k, skip, skip_count, weight_max, row_begin, row_end, packed,
+                            scales, sums);
         return;
     }
 #endif
-    int8_pack_rows_baseline(w, n, k, skip, skip_count, row_begin, row_end, packed, scales, sums);
+    int8_pack_rows_baseline(w, n, k, skip, skip_count, weight_max, row_begin, row_end, packed,
+                            scales, sums);
 }
 
 void clipkit_int8_pack(const float *w, size_t n, size_t k, const int32_t *skip, size_t skip_count,
-                       int8_t *packed, float *scales, int32_t *sums) {
+                       int weight_max, int8_t *packed, float *scales, int32_t *sums) {
     if (n == 0) return;
-    clipkit_int8_pack_rows(w, n, k, skip, skip_count, 0, n, packed, scales, sums);
+    clipkit_int8_pack_rows(w, n, k, skip, skip_count, weight_max, 0, n, packed, scales, sums);
 }
 
 void clipkit_pack_outlier_columns(const float *w, size_t n, size_t k, const int32_t *columns,
@@ -396,7 +402,8 @@ static void gemm_scalar(const clipkit_quantized_rows *a, size_t m, const clipkit
 // MARK: - AVX2
 
 /// R rows × one 16-column panel: u8·s8 pairs summed to int16 by vpmaddubsw (exact, since
-/// activations are ≤ 127 for this variant), widened and summed to int32 by vpmaddwd.
+/// weights are within ±63 for this variant: 2 · 255 · 63 < 32767), widened and summed to int32
+/// by vpmaddwd.
 RP_AVX2 RP_INLINE void tile_avx2(const int R, const uint8_t *a, size_t lda, const int8_t *wp,
                                  size_t groups, int32_t *tile) {
     __m256i acc0[4], acc1[4];

@@ -29,14 +29,17 @@ RP_VNNI static double probe_vnni(size_t iterations) {
 }
 
 /// The AVX2 int8 micro-kernel's sequence: vpmaddubsw (u8 · s8 pairs to s16), vpmaddwd with
-/// ones (pairs to s32), vpaddd.
+/// ones (pairs to s32), vpaddd. The u8 operand is the accumulator itself (its bytes; the values
+/// wrap, which does not matter here): with a constant operand the compiler hoists both
+/// multiplies out of the loop and the probe times vpaddd alone (it read 1,312 GOPS, 3.4× the
+/// multiplies' limit, on a 2-core Zen 3).
 RP_AVX2 static double probe_int8_avx2(size_t iterations) {
     __m256i acc[12];
-    const __m256i x = _mm256_set1_epi8(1), y = _mm256_set1_epi8(-1), ones = _mm256_set1_epi16(1);
-    for (int i = 0; i < 12; i++) acc[i] = _mm256_set1_epi32(i);
+    const __m256i y = _mm256_set1_epi8(3), ones = _mm256_set1_epi16(1);
+    for (int i = 0; i < 12; i++) acc[i] = _mm256_set1_epi32(i + 1);
     for (size_t it = 0; it < iterations; it++) {
         for (int i = 0; i < 12; i++)
-            acc[i] = _mm256_add_epi32(acc[i], _mm256_madd_epi16(_mm256_maddubs_epi16(x, y), ones));
+            acc[i] = _mm256_add_epi32(acc[i], _mm256_madd_epi16(_mm256_maddubs_epi16(acc[i], y), ones));
         __asm__ volatile("" : "+x"(acc[0]), "+x"(acc[1]), "+x"(acc[2]), "+x"(acc[3]));
     }
     __m256i s = acc[0];

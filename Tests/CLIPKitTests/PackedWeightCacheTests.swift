@@ -162,7 +162,8 @@ import Testing
         let url = try Self.file(of: written)
         let original = try PackedWeightFile(url: url)
         let key = PackedWeightKey(weightsFile: written.weightsURL, family: .clip, precision: .int8, fp32Packed: false,
-                                  int8OutlierLimit: KernelVariants.int8OutlierLimit)
+                                  int8OutlierLimit: KernelVariants.int8OutlierLimit,
+                                  int8WeightMax: Int(KernelVariants.int8WeightMax))
         #expect(original.key == key.digest)
 
         // Same names and key; each layer replaced by one of the wrong shape.
@@ -280,13 +281,15 @@ import Testing
     /// The key changes with everything that changes the packed bytes, and only with that.
     @Test func theKeyNamesWhatChangesThePackedBytes() {
         let weights = Fixtures.url("models/tiny-clip/model.safetensors")
-        func key(_ precision: Precision = .int8, family: ModelFamily = .clip, fp32Packed: Bool = false, limit: Int = 8) -> String {
+        func key(_ precision: Precision = .int8, family: ModelFamily = .clip, fp32Packed: Bool = false, limit: Int = 8,
+                 weightMax: Int = 127) -> String {
             PackedWeightKey(weightsFile: weights, family: family, precision: precision, fp32Packed: fp32Packed,
-                            int8OutlierLimit: limit).digest
+                            int8OutlierLimit: limit, int8WeightMax: weightMax).digest
         }
         let base = key()
         #expect(base == key())
         #expect(base.count == 32)
-        #expect(Set([base, key(.bf16), key(family: .siglip), key(fp32Packed: true), key(limit: 4)]).count == 5)
+        #expect(Set([base, key(.bf16), key(family: .siglip), key(fp32Packed: true), key(limit: 4),
+                     key(weightMax: 63)]).count == 6)
     }
 }

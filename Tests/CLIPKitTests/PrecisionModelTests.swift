@@ -93,7 +93,10 @@ func minimumCosine(_ tensor: Tensor, _ reference: [[Float]]) -> Double {
         let images = try candidate.imageEmbeddings(pixels: golden.pixels)
         let expected = try reference.imageEmbeddings(pixels: golden.pixels)
         let rows = (0..<golden.image_count).map { Array(expected.scalars[($0 * reference.embeddingSize)..<(($0 + 1) * reference.embeddingSize)]) }
-        #expect(abs(report.imageEmbeddings.minimum - minimumCosine(images, rows)) < 1e-9)
+        // The report runs its fp32 reference with a layer observer (every row of the last layer),
+        // this test without (pooled rows only): the two fp32 embeddings differ within the
+        // run-to-run bound, which moves a cosine by far less than 1e-7 (measured: 1.1e-9).
+        #expect(abs(report.imageEmbeddings.minimum - minimumCosine(images, rows)) < 1e-7)
         for layer in report.layers { #expect(layer.minimum <= layer.mean && layer.minimum > 0.99 && layer.mean <= 1 + 1e-12) }
         // fp32 against itself is exact.
         let same = try PrecisionCheck.compare(reference, with: reference, pixels: golden.pixels, labelTokenIDs: golden.token_ids)

@@ -51,19 +51,24 @@ private struct Int8Problem {
     var zeros: [Int32]       // [m]
     var bias: [Float]        // [n]
 
-    init(m: Int, n: Int, k: Int, qmax: Int, random: inout TestRandom,
+    /// Largest weight magnitude the variant under test reads (clipkit_int8_weight_max).
+    let weightMax: Int
+
+    init(m: Int, n: Int, k: Int, qmax: Int, weightMax: Int = 127, random: inout TestRandom,
          weight: ((Int, Int) -> Int8)? = nil, activation: ((Int, Int) -> UInt8)? = nil) {
         self.m = m; self.n = n; self.k = k
+        self.weightMax = weightMax
+        let top = Int8(weightMax)
         let lda = Int(clipkit_int8_padded_k(k)) + 4
         var wq = [Int8](repeating: 0, count: n * k)
         var weights = [Float](repeating: 0, count: n * k)
         for row in 0..<n {
             let scale = 0.001 * Float(row + 1)
             for col in 0..<k {
-                // One ±127 per row fixes the channel scale at exactly `scale`.
+                // One ±weightMax per row fixes the channel scale at exactly `scale`.
                 let q: Int8
                 if let weight { q = weight(row, col) } else {
-                    q = col == row % k ? (row % 2 == 0 ? 127 : -127) : Int8(random.int(-127...127))
+                    q = col == row % k ? (row % 2 == 0 ? top : -top) : Int8(random.int(-weightMax...weightMax))
                 }
                 wq[row * k + col] = q
                 weights[row * k + col] = Float(q) * scale
@@ -93,7 +98,7 @@ private struct Int8Problem {
         var packed = [Int8](repeating: 0, count: max(1, clipkit_int8_packed_size(n, k)))
         var packedScales = [Float](repeating: 0, count: n)
         var sums = [Int32](repeating: 0, count: n)
-        clipkit_int8_pack(weights, n, k, nil, 0, &packed, &packedScales, &sums)
+        clipkit_int8_pack(weights, n, k, nil, 0, Int32(weightMax), &packed, &packedScales, &sums)
         values.withUnsafeBufferPointer { v in
             scales.withUnsafeBufferPointer { s in
                 zeros.withUnsafeBufferPointer { z in
@@ -152,8 +157,10 @@ private struct Int8Problem {
         var random = TestRandom(state: 1)
         for (variant, name) in Self.int8Supported {
             let qmax = Int(clipkit_int8_activation_max(variant))
+            let weightMax = Int(clipkit_int8_weight_max(variant))
             for shape in oddShapes {
-                let problem = Int8Problem(m: shape.m, n: shape.n, k: shape.k, qmax: qmax, random: &random)
+                let problem = Int8Problem(m: shape.m, n: shape.n, k: shape.k, qmax: qmax, weightMax: weightMax,
+                                          random: &random)
                 for (activation, accumulate) in [(Int32(CLIPKIT_ACTIVATION_NONE), false),
                                                  (Int32(CLIPKIT_ACTIVATION_QUICK_GELU), false),
                                                  (Int32(CLIPKIT_ACTIVATION_GELU), false),
@@ -168,22 +175,25 @@ private struct Int8Problem {
         }
     }
 
-    /// Saturation corners: ±127 weights against the largest activation each variant accepts
-    /// (255, or 127 for AVX2) and against 0, where a vpmaddubsw pair would overflow int16 if
-    /// the contract were broken; and rows at their zero point give exactly the bias.
+    /// Saturation corners: the largest weights each variant accepts (±127, or ±63 for AVX2)
+    /// against the largest activation (255) and against 0, where a vpmaddubsw pair would
+    /// overflow int16 if the contract were broken; and rows at their zero point give exactly the
+    /// bias.
     @Test func int8CornersAreExact() {
         var random = TestRandom(state: 2)
         for (variant, name) in Self.int8Supported {
             let qmax = Int(clipkit_int8_activation_max(variant))
+            let weightMax = Int(clipkit_int8_weight_max(variant))
+            let top = Int8(weightMax)
             let patterns: [(String, (Int, Int) -> Int8, (Int, Int) -> UInt8)] = [
-                ("+127 × max", { _, _ in 127 }, { _, _ in UInt8(qmax) }),
-                ("−127 × max", { _, _ in -127 }, { _, _ in UInt8(qmax) }),
-                ("±127 × max/0", { r, c in (r + c) % 2 == 0 ? 127 : -127 }, { _, c in c % 2 == 0 ? UInt8(qmax) : 0 }),
-                ("±127 × 0", { r, c in (r + c) % 3 == 0 ? 127 : -127 }, { _, _ in 0 }),
+                ("+max × max", { _, _ in top }, { _, _ in UInt8(qmax) }),
+                ("−max × max", { _, _ in -top }, { _, _ in UInt8(qmax) }),
+                ("±max × max/0", { r, c in (r + c) % 2 == 0 ? top : -top }, { _, c in c % 2 == 0 ? UInt8(qmax) : 0 }),
+                ("±max × 0", { r, c in (r + c) % 3 == 0 ? top : -top }, { _, _ in 0 }),
             ]
             for (label, weight, activation) in patterns {
                 for shape in [(m: 9, n: 33, k: 515), (m: 2, n: 3, k: 4)] {
-                    let problem = Int8Problem(m: shape.m, n: shape.n, k: shape.k, qmax: qmax,
+                    let problem = Int8Problem(m: shape.m, n: shape.n, k: shape.k, qmax: qmax, weightMax: weightMax,
                                               random: &random, weight: weight, activation: activation)
                     let expected = problem.run(nil, activation: Int32(CLIPKIT_ACTIVATION_NONE), accumulate: false)
                     let actual = problem.run(variant, activation: Int32(CLIPKIT_ACTIVATION_NONE), accumulate: false)
@@ -191,7 +201,7 @@ private struct Int8Problem {
                 }
             }
             // Every activation at the row's zero point: the product is exactly the bias.
-            var problem = Int8Problem(m: 5, n: 40, k: 21, qmax: qmax, random: &random)
+            var problem = Int8Problem(m: 5, n: 40, k: 21, qmax: qmax, weightMax: weightMax, random: &random)
             for r in 0..<problem.m {
                 for c in 0..<problem.k { problem.values[r * problem.lda + c] = UInt8(problem.zeros[r]) }
             }
@@ -321,7 +331,8 @@ private struct Int8Problem {
         let x = (0..<(m * k)).map { _ in random.unit() }
         var packed = [Int8](repeating: 0, count: clipkit_int8_packed_size(n, k))
         var scales = [Float](repeating: 0, count: n), sums = [Int32](repeating: 0, count: n)
-        clipkit_int8_pack(w, n, k, columns, columns.count, &packed, &scales, &sums)
+        // ±63: a range every variant reads (clipkit_int8_weight_max).
+        clipkit_int8_pack(w, n, k, columns, columns.count, 63, &packed, &scales, &sums)
         var outlierWeights = [Float](repeating: 0, count: clipkit_padded_n(n) * columns.count)
         clipkit_pack_outlier_columns(w, n, k, columns, columns.count, &outlierWeights)
         for variant in Self.int8Supported.map(\.0) {
@@ -424,20 +435,20 @@ private struct Int8Problem {
         let w = (0..<(n * k)).map { _ in random.unit() }
         var whole = [Int8](repeating: 0, count: clipkit_int8_packed_size(n, k))
         var scales = [Float](repeating: 0, count: n), sums = [Int32](repeating: 0, count: n)
-        clipkit_int8_pack(w, n, k, columns, columns.count, &whole, &scales, &sums)
+        clipkit_int8_pack(w, n, k, columns, columns.count, 127, &whole, &scales, &sums)
         // Garbage first: every byte must be written by some range.
         var split = [Int8](repeating: 99, count: whole.count)
         var splitScales = [Float](repeating: -1, count: n), splitSums = [Int32](repeating: -1, count: n)
         for start in stride(from: 0, to: n, by: 16) {
-            clipkit_int8_pack_rows(w, n, k, columns, columns.count, start, min(n, start + 16),
+            clipkit_int8_pack_rows(w, n, k, columns, columns.count, 127, start, min(n, start + 16),
                                    &split, &splitScales, &splitSums)
         }
         #expect(split == whole)
         #expect(splitScales == scales)
         #expect(splitSums == sums)
         var untouched = [Int8](repeating: 99, count: whole.count)
-        clipkit_int8_pack_rows(w, n, k, columns, columns.count, 8, 24, &untouched, &splitScales, &splitSums)
-        clipkit_int8_pack_rows(w, n, k, columns, columns.count, 32, n + 1, &untouched, &splitScales, &splitSums)
+        clipkit_int8_pack_rows(w, n, k, columns, columns.count, 127, 8, 24, &untouched, &splitScales, &splitSums)
+        clipkit_int8_pack_rows(w, n, k, columns, columns.count, 127, 32, n + 1, &untouched, &splitScales, &splitSums)
         #expect(untouched.allSatisfy { $0 == 99 })
 
         let floats = (0..<(n * k)).map { _ in random.unit() }
@@ -452,6 +463,33 @@ private struct Int8Problem {
         }
         #expect(bf16Split == bf16Whole)
         #expect(rawSplit == bf16Whole)
+    }
+
+    /// The AVX2 int8 probe times its multiplies, not just its additions: vpmaddubsw + vpmaddwd
+    /// retire about twice the multiply-adds of fp32 FMAs on every x86 core (two multiply pipes
+    /// either way). A probe whose multiplies the compiler hoisted out of the loop measured
+    /// 6.6× on a Zen 3; the bound, 3×, leaves room for any core's mix. Thread CPU time, best of
+    /// alternating short runs, so a busy machine does not skew the ratio.
+    @Test(.enabled(if: clipkit_int8_supported(Int32(CLIPKIT_INT8_AVX2)) != 0
+                   && clipkit_fp32_supported(Int32(CLIPKIT_FP32_AVX2)) != 0))
+    func int8AVX2ProbeTimesItsMultiplies() {
+        func threadSeconds() -> Double {
+            var t = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+            return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+        }
+        var sink = 0.0
+        var int8Rate = 0.0, fp32Rate = 0.0
+        for _ in 0..<5 {
+            var start = threadSeconds()
+            var operations = clipkit_int8_dot_probe(Int32(CLIPKIT_INT8_AVX2), 200_000, &sink)
+            int8Rate = max(int8Rate, operations / max(threadSeconds() - start, 1e-9))
+            start = threadSeconds()
+            operations = clipkit_fp32_fma_probe(Int32(CLIPKIT_FP32_AVX2), 200_000, &sink)
+            fp32Rate = max(fp32Rate, operations / max(threadSeconds() - start, 1e-9))
+        }
+        #expect(int8Rate > 0 && fp32Rate > 0)
+        #expect(int8Rate < 3 * fp32Rate, "int8 \(int8Rate / 1e9) vs fp32 \(fp32Rate / 1e9) G/s")
     }
 
     /// The register-only probes count the operations of the variant they run (2 per

@@ -66,10 +66,8 @@ public final class CLIPModel: ZeroShotModel, LayerObservableModel {
     init(configuration: CLIPConfiguration, weights url: URL, precision: Precision, weightCache: PackedWeightCache?,
          fp32Packed: Bool) throws {
         try configuration.validate()
-        let file = try SafeTensorsFile(url: url)
-        let session = PackedWeightSession.open(weightCache, weights: url, family: .clip, precision: precision,
-                                               fp32Packed: fp32Packed)
-        let loader = WeightLoader(file: file, fp32Packed: fp32Packed, packedWeights: session)
+        let loader = try WeightLoader(weights: url, family: .clip, precision: precision, weightCache: weightCache,
+                                      fp32Packed: fp32Packed)
         let root = loader.root
         text = try TextTransformer(root.scoped("text_model"), settings: configuration.text.towerSettings,
                                    precision: precision)
@@ -80,8 +78,7 @@ public final class CLIPModel: ZeroShotModel, LayerObservableModel {
         visualProjection = try Linear(root.scoped("visual_projection"), input: configuration.vision.hiddenSize,
                                       output: configuration.projectionDimension, hasBias: false)
         logitScale = try root.tensor("logit_scale", shape: []).first
-        try loader.finish()
-        packedWeightLoad = session?.finish() ?? .none
+        packedWeightLoad = try loader.finishLoad()
         self.configuration = configuration
         weightsURL = url
         self.precision = precision

@@ -53,7 +53,7 @@ final class Int8Weights: @unchecked Sendable {
                 let source = w.baseAddress
                 Parallel.chunks((output + 15) / 16, grain: 4) { panels in
                     clipkit_int8_pack_rows(source, output, input, columns.baseAddress, columns.count,
-                                           panels.lowerBound * 16, min(output, panels.upperBound * 16),
+                                           KernelVariants.int8WeightMax, panels.lowerBound * 16, min(output, panels.upperBound * 16),
                                            packed, scales, sums)
                 }
                 if !columns.isEmpty {

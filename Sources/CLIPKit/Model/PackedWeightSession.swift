@@ -64,7 +64,8 @@ final class PackedWeightSession {
                      fp32Packed: Bool) -> PackedWeightSession? {
         guard let cache, precision != .fp32 || fp32Packed else { return nil }
         let key = PackedWeightKey(weightsFile: weights, family: family, precision: precision, fp32Packed: fp32Packed,
-                                  int8OutlierLimit: KernelVariants.int8OutlierLimit)
+                                  int8OutlierLimit: KernelVariants.int8OutlierLimit,
+                                  int8WeightMax: Int(KernelVariants.int8WeightMax))
         return PackedWeightSession(cache: cache, key: key)
     }
 
@@ -142,6 +143,26 @@ final class PackedWeightSession {
             }
         }
         return try visit(0, [])
+    }
+}
+
+extension WeightLoader {
+    /// A loader for the safetensors file `url` whose packed layers go through `weightCache`
+    /// (a session for `family` in `precision`; none without a cache or when nothing is packed).
+    /// Every family's model is built through one.
+    convenience init(weights url: URL, family: ModelFamily, precision: Precision, weightCache: PackedWeightCache?,
+                     fp32Packed: Bool) throws {
+        let file = try SafeTensorsFile(url: url)
+        self.init(file: file, fp32Packed: fp32Packed,
+                  packedWeights: PackedWeightSession.open(weightCache, weights: url, family: family,
+                                                          precision: precision, fp32Packed: fp32Packed))
+    }
+
+    /// ``finish()``, then the packed-weight session's: the cache file written if any layer was
+    /// packed now. What the load did with the cache.
+    func finishLoad() throws -> PackedWeightLoad {
+        try finish()
+        return packedWeights?.finish() ?? .none
     }
 }
 

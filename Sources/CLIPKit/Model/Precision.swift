@@ -70,6 +70,8 @@ enum KernelVariants {
     static let bf16 = Int32(clipkit_bf16_default_variant())
     /// Largest quantized activation value of the int8 variant in use.
     static let int8ActivationMax = clipkit_int8_activation_max(int8)
+    /// Largest quantized weight magnitude of the int8 variant in use (its weights are packed so).
+    static let int8WeightMax = clipkit_int8_weight_max(int8)
     /// Most input columns an int8 layer keeps in fp32: ``ReducedPrecisionBuffers/maxOutliers``,
     /// or fewer when `CLIPKIT_INT8_OUTLIERS` (0...8) says so (to measure what they buy).
     static let int8OutlierLimit: Int = {

@@ -62,10 +62,8 @@ public final class SiglipModel: ZeroShotModel, LayerObservableModel {
     init(configuration: SiglipConfiguration, weights url: URL, precision: Precision, weightCache: PackedWeightCache?,
          fp32Packed: Bool) throws {
         try configuration.validate()
-        let file = try SafeTensorsFile(url: url)
-        let session = PackedWeightSession.open(weightCache, weights: url, family: .siglip, precision: precision,
-                                               fp32Packed: fp32Packed)
-        let loader = WeightLoader(file: file, fp32Packed: fp32Packed, packedWeights: session)
+        let loader = try WeightLoader(weights: url, family: .siglip, precision: precision, weightCache: weightCache,
+                                      fp32Packed: fp32Packed)
         let root = loader.root
         let textScope = root.scoped("text_model")
         text = try TextTransformer(textScope, settings: configuration.text.towerSettings, precision: precision)
@@ -75,8 +73,7 @@ public final class SiglipModel: ZeroShotModel, LayerObservableModel {
                                        precision: precision)
         logitScale = try root.tensor("logit_scale", shape: [1]).first
         logitBias = try root.tensor("logit_bias", shape: [1]).first
-        try loader.finish()
-        packedWeightLoad = session?.finish() ?? .none
+        packedWeightLoad = try loader.finishLoad()
         self.configuration = configuration
         weightsURL = url
         self.precision = precision

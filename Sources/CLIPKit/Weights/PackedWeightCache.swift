@@ -9,8 +9,9 @@ import Foundation
 /// the weights file's content id (``ModelIdentity/init(weightsFile:variant:)``: Hub etag, or path
 /// + size + modification time), the model family, the precision, and everything that changes
 /// the packed bytes: the packing layout version, whether fp32 layers are packed
-/// (`CLIPKIT_FP32_GEMM`) and the int8 outlier-column limit (`CLIPKIT_INT8_OUTLIERS`). The kernel
-/// variant is not part of it: every variant of a precision reads one packed layout
+/// (`CLIPKIT_FP32_GEMM`), the int8 outlier-column limit (`CLIPKIT_INT8_OUTLIERS`) and the int8
+/// weight range of the kernel variant (±63 for AVX2, ±127 otherwise). The kernel variant itself
+/// is not part of it: every variant of a precision reads one packed layout
 /// (CLIPKitReducedPrecision.h), and bf16's variant is chosen by a run-time measurement.
 ///
 /// Guarantees:
@@ -196,7 +197,8 @@ struct PackedWeightKey: Sendable, Equatable {
 
     /// The key of `weightsFile`'s linear layers for `family` in `precision`, fp32 layers packed
     /// or not, int8 layers with at most `int8OutlierLimit` outlier columns.
-    init(weightsFile: URL, family: ModelFamily, precision: Precision, fp32Packed: Bool, int8OutlierLimit: Int) {
+    init(weightsFile: URL, family: ModelFamily, precision: Precision, fp32Packed: Bool, int8OutlierLimit: Int,
+         int8WeightMax: Int) {
         let lines = [
             "weights \(ModelIdentity(weightsFile: weightsFile).contentID)",
             "family \(family.rawValue)",
@@ -204,6 +206,7 @@ struct PackedWeightKey: Sendable, Equatable {
             "packing layout \(Self.packingLayoutVersion), file format \(PackedWeightFile.version)",
             "fp32 layers \(fp32Packed ? "packed" : "on BLAS")",
             "int8 outlier columns at most \(int8OutlierLimit)",
+            "int8 weights within ±\(int8WeightMax)",
         ]
         self.init(identity: lines.joined(separator: "\n"))
     }

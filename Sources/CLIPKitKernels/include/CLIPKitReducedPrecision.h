@@ -20,7 +20,7 @@
 /// int8 kernels.
 enum {
     CLIPKIT_INT8_SCALAR = 0,  ///< portable C
-    CLIPKIT_INT8_AVX2 = 1,    ///< vpmaddubsw + vpmaddwd; activations limited to 0...127
+    CLIPKIT_INT8_AVX2 = 1,    ///< vpmaddubsw + vpmaddwd; weights limited to ±63
     CLIPKIT_INT8_VNNI = 2,    ///< AVX512-VNNI vpdpbusd
 };
 
@@ -62,9 +62,15 @@ int clipkit_int8_default_variant(void);
 int clipkit_bf16_default_variant(void);
 int clipkit_fp32_default_variant(void);
 
-/// Largest quantized activation value a variant accepts: 255, or 127 for AVX2 (vpmaddubsw sums
-/// two u8·s8 products into a saturating int16; 2 · 127 · 127 < 32767 keeps that exact).
+/// Largest quantized activation value a variant accepts: 255 (u8) for every variant.
 int clipkit_int8_activation_max(int variant);
+
+/// Largest quantized weight magnitude a variant accepts: 127, or 63 for AVX2. vpmaddubsw sums two
+/// u8 · s8 products into a saturating int16: 2 · 255 · 63 = 32,130 stays exact, 2 · 255 · 127
+/// would not. Of the two ways to fit (7-bit activations or 7-bit weights), 7-bit weights halved
+/// the int8 error on a ViT-B/32 with outlier channels (docs/precision.md). Weights packed for
+/// one variant are read by any variant of the same or a larger limit.
+int clipkit_int8_weight_max(int variant);
 
 /// Whether a bf16 variant rounds activations to bf16 (so they must be given as bf16 too).
 int clipkit_bf16_rounds_activations(int variant);
@@ -79,21 +85,21 @@ size_t clipkit_padded_n(size_t n);
 /// Bytes of packed int8 weights for [n, k].
 size_t clipkit_int8_packed_size(size_t n, size_t k);
 
-/// Quantizes fp32 weights w[n, k] symmetrically per output channel (scale = max|w| / 127) and
-/// packs them. Columns listed in `skip` (sorted ascending, `skip_count` of them) are set to
+/// Quantizes fp32 weights w[n, k] symmetrically per output channel (scale = max|w| /
+/// weight_max, clipkit_int8_weight_max of the variant that will read them) and packs them. Columns listed in `skip` (sorted ascending, `skip_count` of them) are set to
 /// zero: the caller computes them in fp32. Writes `packed` (clipkit_int8_packed_size bytes),
 /// `scales[n]` and `sums[n]` (the sum of each channel's quantized weights, for the activation
 /// zero point).
 void clipkit_int8_pack(const float *w, size_t n, size_t k, const int32_t *skip, size_t skip_count,
-                       int8_t *packed, float *scales, int32_t *sums);
+                       int weight_max, int8_t *packed, float *scales, int32_t *sums);
 
 /// clipkit_int8_pack for output rows [row_begin, row_end) only (row_begin a multiple of 16,
 /// row_end ≤ n; anything else does nothing): writes those rows' scales and sums and the 16-row
 /// panels they fill (plus the padding after row n - 1 when row_end == n), so workers may pack
 /// disjoint ranges at once.
 void clipkit_int8_pack_rows(const float *w, size_t n, size_t k, const int32_t *skip,
-                            size_t skip_count, size_t row_begin, size_t row_end, int8_t *packed,
-                            float *scales, int32_t *sums);
+                            size_t skip_count, int weight_max, size_t row_begin, size_t row_end,
+                            int8_t *packed, float *scales, int32_t *sums);
 
 /// Packs fp32 weight columns `columns` (count c) of w[n, k] for the epilogue's fp32 side
 /// product: out[(n / 32) · c · 32 + j · 32 + n % 32] = w[n, columns[j]]; size padded_n · c.
