@@ -10,7 +10,7 @@ let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingL
 
 let targets = [
     "FuzzSafeTensors", "FuzzConfig", "FuzzTokenizer", "FuzzImage", "FuzzLabels", "FuzzHub", "FuzzSentencePiece",
-    "FuzzTokenizerJSON",
+    "FuzzTokenizerJSON", "FuzzPackedWeights",
 ]
 
 let package = Package(

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs one libFuzzer target for SECONDS (default 60), starting from its committed
 # seed corpus. Usage: scripts/fuzz.sh TARGET [SECONDS] [extra libFuzzer flags...]
-# TARGETS: safetensors config tokenizer sentencepiece tokenizer-json labels hub image image-jpeg image-png image-gif image-bmp image-webp
+# TARGETS: safetensors config tokenizer sentencepiece tokenizer-json labels hub packed-weights image image-jpeg image-png image-gif image-bmp image-webp
 #   (the image-* targets are the image target started from one format's seeds).
 # The growing corpus goes to .build-fuzz/corpus/TARGET, crashes to .build-fuzz/crashes/TARGET;
 # a crash reproduces with: .build-fuzz/release/FuzzX .build-fuzz/crashes/TARGET/crash-...
@@ -36,6 +36,7 @@ case $target in
     tokenizer-json) product=FuzzTokenizerJSON ;;
     labels) product=FuzzLabels ;;
     hub) product=FuzzHub ;;
+    packed-weights) product=FuzzPackedWeights ;;
     image|image-*) product=FuzzImage ;;
     *) echo "unknown target $target" >&2; exit 2 ;;
 esac

@@ -166,3 +166,11 @@ unigram = dict(bpe, model={"type": "Unigram", "unk_id": 0, "byte_fallback": Fals
                normalizer={"type": "NFKC"},
                pre_tokenizer={"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "first", "split": True})
 write("tokenizer-json", "unigram.bin", b"\1\0" + json.dumps(unigram, ensure_ascii=False).encode())
+
+# Packed-weight cache files (FuzzPackedWeights): byte 0 odd → the header checksum is recomputed
+# after the edits; byte 1 picks the layers the target writes; then (offset lo, offset hi, value)
+# edits: none, one in the entry table (a dimension), one in the header (the entry count).
+for selector in [0, 4, 17]:
+    write("packed-weights", f"clean{selector}.bin", bytes([0, selector]))
+write("packed-weights", "table-edit.bin", bytes([1, 4, 0xD0, 0x00, 0x7F]))
+write("packed-weights", "header-edit.bin", bytes([1, 17, 12, 0, 9]))
