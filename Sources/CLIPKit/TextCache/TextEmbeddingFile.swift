@@ -211,16 +211,3 @@ struct ChecksumState {
         return h
     }
 }
-
-extension UnsafeRawBufferPointer {
-    /// A little-endian integer at a byte offset the caller has bounds-checked.
-    fileprivate func le<T: FixedWidthInteger>(_ type: T.Type, at offset: Int) -> T {
-        T(littleEndian: loadUnaligned(fromByteOffset: offset, as: T.self))
-    }
-}
-
-extension UnsafeMutableRawBufferPointer {
-    fileprivate func storeLE<T: FixedWidthInteger>(_ value: T, at offset: Int) {
-        storeBytes(of: value.littleEndian, toByteOffset: offset, as: T.self)
-    }
-}

@@ -377,16 +377,3 @@ final class MappedFile: @unchecked Sendable {
         if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
     }
 }
-
-extension UnsafeRawBufferPointer {
-    /// A little-endian integer at a byte offset the caller has bounds-checked.
-    fileprivate func le<T: FixedWidthInteger>(_ type: T.Type, at offset: Int) -> T {
-        T(littleEndian: loadUnaligned(fromByteOffset: offset, as: T.self))
-    }
-}
-
-extension UnsafeMutableRawBufferPointer {
-    fileprivate func storeLE<T: FixedWidthInteger>(_ value: T, at offset: Int) {
-        storeBytes(of: value.littleEndian, toByteOffset: offset, as: T.self)
-    }
-}
