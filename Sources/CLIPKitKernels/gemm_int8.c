@@ -3,8 +3,8 @@
 // Why C: vpdpbusd / vpmaddubsw are reachable only through intrinsics, and each variant must be
 // compiled for its own instruction set (per-function `target`) and chosen at run time.
 //
-// Scheme: weights s8 (±127; ±63 for AVX2, see clipkit_int8_weight_max), symmetric per output
-// channel (quantized once at load, packed so that one
+// Scheme: weights s8 (±clipkit_int8_weight_max), symmetric per output channel (quantized once
+// at load, packed so that one
 // 16-column × 4-k group is one 64-byte register); activations u8, asymmetric per token
 // (scale and zero point per row). u8 is what vpdpbusd and vpmaddubsw multiply anyway, and an
 // asymmetric range spends all 256 levels on the row's actual [min, max]: after quick_gelu the
@@ -402,8 +402,7 @@ static void gemm_scalar(const clipkit_quantized_rows *a, size_t m, const clipkit
 // MARK: - AVX2
 
 /// R rows × one 16-column panel: u8·s8 pairs summed to int16 by vpmaddubsw (exact, since
-/// weights are within ±63 for this variant: 2 · 255 · 63 < 32767), widened and summed to int32
-/// by vpmaddwd.
+/// activations are ≤ 127 for this variant), widened and summed to int32 by vpmaddwd.
 RP_AVX2 RP_INLINE void tile_avx2(const int R, const uint8_t *a, size_t lda, const int8_t *wp,
                                  size_t groups, int32_t *tile) {
     __m256i acc0[4], acc1[4];

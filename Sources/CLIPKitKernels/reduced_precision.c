@@ -91,12 +91,12 @@ int clipkit_bf16_default_variant(void) {
     return CLIPKIT_BF16_SCALAR;
 }
 
-int clipkit_int8_activation_max(int variant) {
-    (void)variant;
-    return 255;
-}
+int clipkit_int8_activation_max(int variant) { return variant == CLIPKIT_INT8_AVX2 ? 127 : 255; }
 
-int clipkit_int8_weight_max(int variant) { return variant == CLIPKIT_INT8_AVX2 ? 63 : 127; }
+int clipkit_int8_weight_max(int variant) {
+    (void)variant;
+    return 127;
+}
 
 int clipkit_bf16_rounds_activations(int variant) { return variant == CLIPKIT_BF16_AVX512BF16; }
 

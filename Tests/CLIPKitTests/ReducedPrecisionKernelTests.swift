@@ -175,8 +175,8 @@ private struct Int8Problem {
         }
     }
 
-    /// Saturation corners: the largest weights each variant accepts (±127, or ±63 for AVX2)
-    /// against the largest activation (255) and against 0, where a vpmaddubsw pair would
+    /// Saturation corners: the largest weights each variant is packed with against the largest
+    /// activation it accepts (255, or 127 for AVX2) and against 0, where a vpmaddubsw pair would
     /// overflow int16 if the contract were broken; and rows at their zero point give exactly the
     /// bias.
     @Test func int8CornersAreExact() {
@@ -331,8 +331,8 @@ private struct Int8Problem {
         let x = (0..<(m * k)).map { _ in random.unit() }
         var packed = [Int8](repeating: 0, count: clipkit_int8_packed_size(n, k))
         var scales = [Float](repeating: 0, count: n), sums = [Int32](repeating: 0, count: n)
-        // ±63: a range every variant reads (clipkit_int8_weight_max).
-        clipkit_int8_pack(w, n, k, columns, columns.count, 63, &packed, &scales, &sums)
+        clipkit_int8_pack(w, n, k, columns, columns.count, clipkit_int8_weight_max(Int32(CLIPKIT_INT8_SCALAR)),
+                          &packed, &scales, &sums)
         var outlierWeights = [Float](repeating: 0, count: clipkit_padded_n(n) * columns.count)
         clipkit_pack_outlier_columns(w, n, k, columns, columns.count, &outlierWeights)
         for variant in Self.int8Supported.map(\.0) {

@@ -10,7 +10,7 @@ import Foundation
 /// + size + modification time), the model family, the precision, and everything that changes
 /// the packed bytes: the packing layout version, whether fp32 layers are packed
 /// (`CLIPKIT_FP32_GEMM`), the int8 outlier-column limit (`CLIPKIT_INT8_OUTLIERS`) and the int8
-/// weight range of the kernel variant (±63 for AVX2, ±127 otherwise). The kernel variant itself
+/// weight range of the kernel variant (`clipkit_int8_weight_max`). The kernel variant itself
 /// is not part of it: every variant of a precision reads one packed layout
 /// (CLIPKitReducedPrecision.h), and bf16's variant is chosen by a run-time measurement.
 ///

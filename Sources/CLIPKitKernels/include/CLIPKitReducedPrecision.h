@@ -20,7 +20,7 @@
 /// int8 kernels.
 enum {
     CLIPKIT_INT8_SCALAR = 0,  ///< portable C
-    CLIPKIT_INT8_AVX2 = 1,    ///< vpmaddubsw + vpmaddwd; weights limited to ±63
+    CLIPKIT_INT8_AVX2 = 1,    ///< vpmaddubsw + vpmaddwd; activations limited to 0...127
     CLIPKIT_INT8_VNNI = 2,    ///< AVX512-VNNI vpdpbusd
 };
 
@@ -62,14 +62,15 @@ int clipkit_int8_default_variant(void);
 int clipkit_bf16_default_variant(void);
 int clipkit_fp32_default_variant(void);
 
-/// Largest quantized activation value a variant accepts: 255 (u8) for every variant.
+/// Largest quantized activation value a variant accepts: 255, or 127 for AVX2 (vpmaddubsw sums
+/// two u8·s8 products into a saturating int16; 2 · 127 · 127 < 32767 keeps that exact).
 int clipkit_int8_activation_max(int variant);
 
-/// Largest quantized weight magnitude a variant accepts: 127, or 63 for AVX2. vpmaddubsw sums two
-/// u8 · s8 products into a saturating int16: 2 · 255 · 63 = 32,130 stays exact, 2 · 255 · 127
-/// would not. Of the two ways to fit (7-bit activations or 7-bit weights), 7-bit weights halved
-/// the int8 error on a ViT-B/32 with outlier channels (docs/precision.md). Weights packed for
-/// one variant are read by any variant of the same or a larger limit.
+/// Largest quantized weight magnitude a variant's weights are packed with: 127 for every
+/// variant. (The other exact AVX2 scheme, 8-bit activations with weights within ±63, had less
+/// cosine error but flipped 10 of 36 top-1 labels on a random ViT-L/14 where 7-bit activations
+/// flipped none: docs/precision.md. It was not kept; the limit stays a parameter of packing and
+/// of the packed-weight cache key.)
 int clipkit_int8_weight_max(int variant);
 
 /// Whether a bf16 variant rounds activations to bf16 (so they must be given as bf16 too).
