@@ -1,14 +1,14 @@
 // int8 matrix products of the encoder layers (see CLIPKitReducedPrecision.h for the contract).
 //
-// Why C: vpdpbusd / vpmaddubsw are reachable only through intrinsics, and each variant must be
+// Why C: vpdpbusd / vpmaddwd are reachable only through intrinsics, and each variant must be
 // compiled for its own instruction set (per-function `target`) and chosen at run time.
 //
 // Scheme: weights s8 (±clipkit_int8_weight_max), symmetric per output channel (quantized once
-// at load, packed so that one
-// 16-column × 4-k group is one 64-byte register); activations u8, asymmetric per token
-// (scale and zero point per row). u8 is what vpdpbusd and vpmaddubsw multiply anyway, and an
-// asymmetric range spends all 256 levels on the row's actual [min, max]: after quick_gelu the
-// values lie in [−0.28, max], where a symmetric s8 scale would waste almost half its levels. The
+// at load, packed so that one 16-column × 4-k group is one 64-byte register); activations
+// unsigned, asymmetric per token (scale and zero point per row): u8 for VNNI and the scalar
+// kernel (u8 is what vpdpbusd multiplies), u16 with 12 bits for AVX2 (see tile_avx2). An
+// asymmetric range spends every level on the row's actual [min, max]: after quick_gelu the
+// values lie in [−0.28, max], where a symmetric scale would waste almost half its levels. The
 // zero point costs one multiply-add per output in the epilogue: Σ (a − z) w = Σ a w − z Σ w,
 // with Σ w precomputed per channel. Input columns with outlier magnitudes (found at load from
 // the layer norm's weights) are excluded from the quantization and computed in fp32 in the
@@ -16,7 +16,7 @@
 //
 // Blocking: the caller splits the columns over the cores; here rows are taken in blocks that
 // fit L2 (~256 KB of activations), and for each 32-column weight panel (L1/L2 resident) every
-// 8-row (VNNI) or 4-row (AVX2) register tile of the block runs over all of k, then the epilogue
+// 8-row (VNNI) or 6-row (AVX2) register tile of the block runs over all of k, then the epilogue
 // (dequantize, fp32 outlier columns, bias, activation, residual) writes the tile.
 #include "layer_norm_row.h"
 #include "reduced_precision_internal.h"
@@ -146,11 +146,23 @@ RP_INLINE int rp_row_quantization_make(float lo, float hi, int qmax, rp_row_quan
     return 1;
 }
 
+/// Value `i` of a row of `size`-byte quantized activations (u8 or u16), and its store.
+RP_INLINE int32_t rp_value(const void *row, size_t size, size_t i) {
+    return size == 2 ? (int32_t)((const uint16_t *)row)[i] : (int32_t)((const uint8_t *)row)[i];
+}
+RP_INLINE void rp_store_value(void *row, size_t size, size_t i, int32_t v) {
+    if (size == 2)
+        ((uint16_t *)row)[i] = (uint16_t)v;
+    else
+        ((uint8_t *)row)[i] = (uint8_t)v;
+}
+
 /// Quantizes one row `x[k]` whose outlier columns already hold 0 (0 is inside every row's
-/// range, so they quantize to exactly the zero point). The vector variants below compute the
-/// same values: round to nearest even of x · inverse, plus the zero point, clamped to 0...qmax.
-RP_INLINE void quantize_row(const float *x, size_t k, int qmax, uint8_t *q, float *scale,
-                            int32_t *zero) {
+/// range, so they quantize to exactly the zero point) into `size`-byte values. The vector
+/// variants below compute the same values: round to nearest even of x · inverse, plus the zero
+/// point, clamped to 0...qmax.
+RP_INLINE void quantize_row(const float *x, size_t k, int qmax, size_t size, void *q,
+                            float *scale, int32_t *zero) {
     float lo = 0, hi = 0;
     for (size_t i = 0; i < k; i++) {
         lo = x[i] < lo ? x[i] : lo;
@@ -158,15 +170,15 @@ RP_INLINE void quantize_row(const float *x, size_t k, int qmax, uint8_t *q, floa
     }
     rp_row_quantization row;
     if (!rp_row_quantization_make(lo, hi, qmax, &row)) {
-        memset(q, 0, clipkit_int8_padded_k(k));
+        memset(q, 0, clipkit_int8_padded_k(k) * size);
     } else {
         const float z = (float)row.zero, top = (float)qmax;
         for (size_t i = 0; i < k; i++) {
             float v = rintf(x[i] * row.inverse) + z;
             v = v > 0 ? (v < top ? v : top) : 0;  // NaN → 0, as the vector variants
-            q[i] = (uint8_t)(int32_t)v;
+            rp_store_value(q, size, i, (int32_t)v);
         }
-        for (size_t i = k; i < clipkit_int8_padded_k(k); i++) q[i] = (uint8_t)row.zero;
+        for (size_t i = k; i < clipkit_int8_padded_k(k); i++) rp_store_value(q, size, i, row.zero);
     }
     *scale = row.scale;
     *zero = row.zero;
@@ -189,7 +201,7 @@ RP_INLINE const float *take_outliers(const float *row, size_t k, size_t r, const
 // Explicit vector quantizers: the compiler does not vectorise the rounding and u8 narrowing of
 // the loop above, which made quantization cost a fifth of the product it feeds.
 
-RP_AVX2 RP_INLINE void quantize_row_avx2(const float *x, size_t k, int qmax, uint8_t *q,
+RP_AVX2 RP_INLINE void quantize_row_avx2(const float *x, size_t k, int qmax, size_t size, void *q,
                                          float *scale, int32_t *zero) {
     __m256 lo8 = _mm256_setzero_ps(), hi8 = _mm256_setzero_ps();
     size_t i = 0;
@@ -209,38 +221,45 @@ RP_AVX2 RP_INLINE void quantize_row_avx2(const float *x, size_t k, int qmax, uin
     }
     rp_row_quantization row;
     if (!rp_row_quantization_make(lo, hi, qmax, &row)) {
-        memset(q, 0, clipkit_int8_padded_k(k));
+        memset(q, 0, clipkit_int8_padded_k(k) * size);
     } else {
         const __m256 inverse = _mm256_set1_ps(row.inverse);
         const __m256i z = _mm256_set1_epi32(row.zero), top = _mm256_set1_epi32(qmax);
         const __m256i zero = _mm256_setzero_si256();
         const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+        const size_t step = size == 2 ? 16 : 32;
         size_t c = 0;
-        for (; c + 32 <= k; c += 32) {
+        for (; c + step <= k; c += step) {
             __m256i v[4];
-            for (int j = 0; j < 4; j++) {
+            for (size_t j = 0; j < step / 8; j++) {
                 // cvtps rounds to nearest even (the default MXCSR mode), as rintf does.
                 v[j] = _mm256_add_epi32(_mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + c + 8 * j), inverse)), z);
                 v[j] = _mm256_min_epi32(_mm256_max_epi32(v[j], zero), top);
             }
-            const __m256i words = _mm256_packus_epi32(v[0], v[1]), words2 = _mm256_packus_epi32(v[2], v[3]);
-            const __m256i bytes = _mm256_permutevar8x32_epi32(_mm256_packus_epi16(words, words2), order);
-            _mm256_storeu_si256((__m256i *)(q + c), bytes);
+            // packus works within 128-bit lanes; the permutes put the values back in order.
+            const __m256i words = _mm256_packus_epi32(v[0], v[1]);
+            if (size == 2) {
+                _mm256_storeu_si256((__m256i *)((uint16_t *)q + c), _mm256_permute4x64_epi64(words, 0xD8));
+            } else {
+                const __m256i words2 = _mm256_packus_epi32(v[2], v[3]);
+                const __m256i bytes = _mm256_permutevar8x32_epi32(_mm256_packus_epi16(words, words2), order);
+                _mm256_storeu_si256((__m256i *)((uint8_t *)q + c), bytes);
+            }
         }
         const float zf = (float)row.zero, topf = (float)qmax;
         for (; c < k; c++) {
             float v = rintf(x[c] * row.inverse) + zf;
             v = v > 0 ? (v < topf ? v : topf) : 0;  // NaN → 0, as the vector variants
-            q[c] = (uint8_t)(int32_t)v;
+            rp_store_value(q, size, c, (int32_t)v);
         }
-        for (size_t t = k; t < clipkit_int8_padded_k(k); t++) q[t] = (uint8_t)row.zero;
+        for (size_t t = k; t < clipkit_int8_padded_k(k); t++) rp_store_value(q, size, t, row.zero);
     }
     *scale = row.scale;
     *zero = row.zero;
 }
 
-RP_AVX512 RP_INLINE void quantize_row_avx512(const float *x, size_t k, int qmax, uint8_t *q,
-                                             float *scale, int32_t *zero) {
+RP_AVX512 RP_INLINE void quantize_row_avx512(const float *x, size_t k, int qmax, size_t size,
+                                             void *q, float *scale, int32_t *zero) {
     __m512 lo16 = _mm512_setzero_ps(), hi16 = _mm512_setzero_ps();
     for (size_t i = 0; i < k; i += 16) {
         const __mmask16 m = k - i >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (k - i)) - 1);
@@ -251,7 +270,7 @@ RP_AVX512 RP_INLINE void quantize_row_avx512(const float *x, size_t k, int qmax,
     const float lo = _mm512_reduce_min_ps(lo16), hi = _mm512_reduce_max_ps(hi16);
     rp_row_quantization row;
     if (!rp_row_quantization_make(lo, hi, qmax, &row)) {
-        memset(q, 0, clipkit_int8_padded_k(k));
+        memset(q, 0, clipkit_int8_padded_k(k) * size);
     } else {
         const __m512 inverse = _mm512_set1_ps(row.inverse);
         const __m512i z = _mm512_set1_epi32(row.zero), top = _mm512_set1_epi32(qmax);
@@ -261,9 +280,12 @@ RP_AVX512 RP_INLINE void quantize_row_avx512(const float *x, size_t k, int qmax,
             // cvtps rounds to nearest even (the default MXCSR mode), as rintf does.
             __m512i v = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + c), inverse));
             v = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(v, z), zero), top);
-            _mm512_mask_cvtepi32_storeu_epi8(q + c, m, v);
+            if (size == 2)
+                _mm512_mask_cvtepi32_storeu_epi16((uint16_t *)q + c, m, v);
+            else
+                _mm512_mask_cvtepi32_storeu_epi8((uint8_t *)q + c, m, v);
         }
-        for (size_t t = k; t < clipkit_int8_padded_k(k); t++) q[t] = (uint8_t)row.zero;
+        for (size_t t = k; t < clipkit_int8_padded_k(k); t++) rp_store_value(q, size, t, row.zero);
     }
     *scale = row.scale;
     *zero = row.zero;
@@ -272,22 +294,23 @@ RP_AVX512 RP_INLINE void quantize_row_avx512(const float *x, size_t k, int qmax,
 // One function per instruction set for each entry point, so each inlines its own quantizer.
 #define RP_QUANTIZE_ROWS(name, target, quantize)                                                   \
     target static void name(const float *x, size_t rows, size_t k, size_t ldx, int qmax,            \
-                            const int32_t *cols, size_t count, float *scratch, uint8_t *values,     \
-                            size_t lda, float *scales, int32_t *zeros, float *outliers) {          \
+                            size_t size, const int32_t *cols, size_t count, float *scratch,         \
+                            void *values, size_t lda, float *scales, int32_t *zeros,                \
+                            float *outliers) {                                                      \
         for (size_t r = 0; r < rows; r++) {                                                         \
             const float *row = take_outliers(x + r * ldx, k, r, cols, count, scratch, outliers);    \
-            quantize(row, k, qmax, values + r * lda, scales + r, zeros + r);                        \
+            quantize(row, k, qmax, size, (uint8_t *)values + r * lda, scales + r, zeros + r);       \
         }                                                                                           \
     }
 #define RP_LAYER_NORM_QUANTIZE(name, target, quantize)                                             \
     target static void name(const float *x, size_t rows, size_t k, const float *gamma,              \
-                            const float *beta, float epsilon, int qmax, const int32_t *cols,        \
-                            size_t count, float *scratch, uint8_t *values, size_t lda,              \
-                            float *scales, int32_t *zeros, float *outliers) {                      \
+                            const float *beta, float epsilon, int qmax, size_t size,                \
+                            const int32_t *cols, size_t count, float *scratch, void *values,        \
+                            size_t lda, float *scales, int32_t *zeros, float *outliers) {           \
         for (size_t r = 0; r < rows; r++) {                                                         \
             clipkit_layer_norm_row(x + r * k, k, gamma, beta, epsilon, scratch);                    \
             take_outliers(scratch, k, r, cols, count, scratch, outliers);                           \
-            quantize(scratch, k, qmax, values + r * lda, scales + r, zeros + r);                    \
+            quantize(scratch, k, qmax, size, (uint8_t *)values + r * lda, scales + r, zeros + r);   \
         }                                                                                           \
     }
 RP_QUANTIZE_ROWS(quantize_rows_avx2, RP_AVX2, quantize_row_avx2)
@@ -299,47 +322,61 @@ RP_LAYER_NORM_QUANTIZE(layer_norm_quantize_avx512, RP_AVX512, quantize_row_avx51
 RP_QUANTIZE_ROWS(quantize_rows_scalar, , quantize_row)
 RP_LAYER_NORM_QUANTIZE(layer_norm_quantize_scalar, , quantize_row)
 
+/// The value size and qmax the quantizers work with: 1 or 2 bytes, qmax within what it holds.
+RP_INLINE size_t rp_value_size(size_t size) { return size == 2 ? 2 : 1; }
+RP_INLINE int rp_qmax(int qmax, size_t size) {
+    const int top = size == 2 ? 65535 : 255;
+    return qmax < 1 ? 1 : (qmax > top ? top : qmax);
+}
+
 void clipkit_quantize_rows(const float *x, size_t rows, size_t k, size_t ldx, int qmax,
-                           const int32_t *outlier_columns, size_t outlier_count, float *scratch,
-                           uint8_t *values, size_t lda, float *scales, int32_t *zero_points,
-                           float *outliers) {
+                           size_t value_size, const int32_t *outlier_columns,
+                           size_t outlier_count, float *scratch, void *values, size_t lda,
+                           float *scales, int32_t *zero_points, float *outliers) {
+    const size_t size = rp_value_size(value_size);
+    qmax = rp_qmax(qmax, size);
 #if defined(__x86_64__)
     const rp_features f = rp_cpu_features();
     if (f.avx512 || f.avx2) {
         (f.avx512 ? quantize_rows_avx512 : quantize_rows_avx2)(
-            x, rows, k, ldx, qmax, outlier_columns, outlier_count, scratch, values, lda, scales,
-            zero_points, outliers);
+            x, rows, k, ldx, qmax, size, outlier_columns, outlier_count, scratch, values, lda,
+            scales, zero_points, outliers);
         return;
     }
 #endif
-    quantize_rows_scalar(x, rows, k, ldx, qmax, outlier_columns, outlier_count, scratch, values,
-                         lda, scales, zero_points, outliers);
+    quantize_rows_scalar(x, rows, k, ldx, qmax, size, outlier_columns, outlier_count, scratch,
+                         values, lda, scales, zero_points, outliers);
 }
 
 void clipkit_quantize_rows_reference(const float *x, size_t rows, size_t k, size_t ldx, int qmax,
-                                     const int32_t *outlier_columns, size_t outlier_count,
-                                     float *scratch, uint8_t *values, size_t lda, float *scales,
-                                     int32_t *zero_points, float *outliers) {
-    quantize_rows_scalar(x, rows, k, ldx, qmax, outlier_columns, outlier_count, scratch, values,
-                         lda, scales, zero_points, outliers);
+                                     size_t value_size, const int32_t *outlier_columns,
+                                     size_t outlier_count, float *scratch, void *values,
+                                     size_t lda, float *scales, int32_t *zero_points,
+                                     float *outliers) {
+    const size_t size = rp_value_size(value_size);
+    quantize_rows_scalar(x, rows, k, ldx, rp_qmax(qmax, size), size, outlier_columns,
+                         outlier_count, scratch, values, lda, scales, zero_points, outliers);
 }
 
 void clipkit_layer_norm_quantize(const float *x, size_t rows, size_t k, const float *gamma,
-                                 const float *beta, float epsilon, int qmax,
+                                 const float *beta, float epsilon, int qmax, size_t value_size,
                                  const int32_t *outlier_columns, size_t outlier_count,
-                                 float *scratch, uint8_t *values, size_t lda, float *scales,
+                                 float *scratch, void *values, size_t lda, float *scales,
                                  int32_t *zero_points, float *outliers) {
+    const size_t size = rp_value_size(value_size);
+    qmax = rp_qmax(qmax, size);
 #if defined(__x86_64__)
     const rp_features f = rp_cpu_features();
     if (f.avx512 || f.avx2) {
         (f.avx512 ? layer_norm_quantize_avx512 : layer_norm_quantize_avx2)(
-            x, rows, k, gamma, beta, epsilon, qmax, outlier_columns, outlier_count, scratch, values,
-            lda, scales, zero_points, outliers);
+            x, rows, k, gamma, beta, epsilon, qmax, size, outlier_columns, outlier_count,
+            scratch, values, lda, scales, zero_points, outliers);
         return;
     }
 #endif
-    layer_norm_quantize_scalar(x, rows, k, gamma, beta, epsilon, qmax, outlier_columns,
-                               outlier_count, scratch, values, lda, scales, zero_points, outliers);
+    layer_norm_quantize_scalar(x, rows, k, gamma, beta, epsilon, qmax, size, outlier_columns,
+                               outlier_count, scratch, values, lda, scales, zero_points,
+                               outliers);
 }
 
 // MARK: - epilogue
@@ -367,9 +404,9 @@ RP_INLINE void epilogue_row(const int32_t *acc, size_t r, size_t n0, size_t cols
     rp_finish_row(v, cols, bias ? bias + n0 : NULL, activation, accumulate, c + r * ldc + n0);
 }
 
-/// Rows per cache block: about 256 KB of activations, a multiple of 8.
-RP_INLINE size_t row_block(size_t kp) {
-    size_t rows = (256 * 1024 / (kp ? kp : 1)) & ~(size_t)7;
+/// Rows per cache block: about 256 KB of activation rows of `row_bytes` each, a multiple of 8.
+RP_INLINE size_t row_block(size_t row_bytes) {
+    size_t rows = (256 * 1024 / (row_bytes ? row_bytes : 1)) & ~(size_t)7;
     return rows < 8 ? 8 : (rows > 512 ? 512 : rows);
 }
 
@@ -383,13 +420,14 @@ static void gemm_scalar(const clipkit_quantized_rows *a, size_t m, const clipkit
     for (size_t n0 = n_begin; n0 < n_end; n0 += RP_TILE_N) {
         const size_t cols = n_end - n0 < RP_TILE_N ? n_end - n0 : RP_TILE_N;
         for (size_t r = 0; r < m; r++) {
-            const uint8_t *row = a->values + r * a->lda;
+            const void *row = (const uint8_t *)a->values + r * a->lda;
             for (size_t j = 0; j < cols; j++) {
                 const size_t n = n0 + j;
                 const int8_t *wp = w->packed + packed_offset(n, 0, groups);
                 int32_t s = 0;
                 for (size_t g = 0; g < groups; g++)
-                    for (size_t b = 0; b < 4; b++) s += (int32_t)row[4 * g + b] * wp[64 * g + b];
+                    for (size_t b = 0; b < 4; b++)
+                        s += rp_value(row, a->value_size, 4 * g + b) * wp[64 * g + b];
                 acc[j] = s;
             }
             epilogue_row(acc, r, n0, cols, a, w, bias, activation, accumulate, c, ldc);
@@ -401,27 +439,42 @@ static void gemm_scalar(const clipkit_quantized_rows *a, size_t m, const clipkit
 
 // MARK: - AVX2
 
-/// R rows × one 16-column panel: u8·s8 pairs summed to int16 by vpmaddubsw (exact, since
-/// activations are ≤ 127 for this variant), widened and summed to int32 by vpmaddwd.
-RP_AVX2 RP_INLINE void tile_avx2(const int R, const uint8_t *a, size_t lda, const int8_t *wp,
+/// R ≤ 6 rows × 8 columns (half of a 16-column panel; `wp` points at its first group) over
+/// all of k, into `tile` (rows RP_TILE_N apart).
+///
+/// Why 16-bit activations: AVX2 has no exact u8 · s8 multiply-add. vpmaddubsw sums two
+/// products into a saturating int16, so 8-bit activations against 8-bit weights could
+/// overflow (2 · 255 · 127 > 32767), and the earlier kernel gave up a bit of the activations
+/// (7 bits) or of the weights to stay exact: ViT-B/32 with outlier channels kept a cosine of only
+/// 0.995 to fp32. vpmaddwd multiplies s16 pairs into int32 exactly and retires as many
+/// multiply-adds per cycle as the vpmaddubsw + vpmaddwd pair it replaces (16 per instruction
+/// against 32 per two), so the activations get 12 bits at the same arithmetic cost; the price
+/// is the weight widening (two vpmovsxbw per group, shared by the 6 rows) and activation rows
+/// twice as wide.
+///
+/// Each step covers 4 k: a row's 4 u16 activations broadcast to every 64-bit lane, 4 columns'
+/// 4 s8 weights widened to s16 per register, and vpmaddwd leaves column j's k0 + k1 products in
+/// int32 lane 2j and its k2 + k3 products in lane 2j + 1; one vphaddd per row joins them at the
+/// end.
+RP_AVX2 RP_INLINE void tile_avx2(const int R, const uint16_t *a, size_t lda, const int8_t *wp,
                                  size_t groups, int32_t *tile) {
-    __m256i acc0[4], acc1[4];
-    const __m256i ones = _mm256_set1_epi16(1);
+    __m256i acc0[6], acc1[6];  // columns 0-3 and 4-7 of each row, as pairs of partial sums
     for (int i = 0; i < R; i++) acc0[i] = acc1[i] = _mm256_setzero_si256();
     for (size_t g = 0; g < groups; g++) {
-        const __m256i b0 = _mm256_loadu_si256((const __m256i *)(wp + 64 * g));
-        const __m256i b1 = _mm256_loadu_si256((const __m256i *)(wp + 64 * g + 32));
+        const __m256i w0 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(wp + 64 * g)));
+        const __m256i w1 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(wp + 64 * g + 16)));
         for (int i = 0; i < R; i++) {
-            int32_t x;
-            memcpy(&x, a + i * lda + 4 * g, 4);
-            const __m256i av = _mm256_set1_epi32(x);
-            acc0[i] = _mm256_add_epi32(acc0[i], _mm256_madd_epi16(_mm256_maddubs_epi16(av, b0), ones));
-            acc1[i] = _mm256_add_epi32(acc1[i], _mm256_madd_epi16(_mm256_maddubs_epi16(av, b1), ones));
+            int64_t x;
+            memcpy(&x, a + i * lda + 4 * g, 8);
+            const __m256i av = _mm256_set1_epi64x(x);
+            acc0[i] = _mm256_add_epi32(acc0[i], _mm256_madd_epi16(av, w0));
+            acc1[i] = _mm256_add_epi32(acc1[i], _mm256_madd_epi16(av, w1));
         }
     }
     for (int i = 0; i < R; i++) {
-        _mm256_storeu_si256((__m256i *)(tile + i * RP_TILE_N), acc0[i]);
-        _mm256_storeu_si256((__m256i *)(tile + i * RP_TILE_N + 8), acc1[i]);
+        // vphaddd works within 128-bit lanes (columns 0 1 4 5 | 2 3 6 7); the permute orders them.
+        const __m256i sums = _mm256_permute4x64_epi64(_mm256_hadd_epi32(acc0[i], acc1[i]), 0xD8);
+        _mm256_storeu_si256((__m256i *)(tile + i * RP_TILE_N), sums);
     }
 }
 
@@ -429,24 +482,28 @@ RP_AVX2 static void gemm_avx2(const clipkit_quantized_rows *a, size_t m,
                               const clipkit_int8_weights *w, size_t n_begin, size_t n_end,
                               const float *bias, int activation, int accumulate, float *c,
                               size_t ldc) {
-    const size_t kp = clipkit_int8_padded_k(w->k), groups = kp / 4, block = row_block(kp);
-    int32_t tile[4 * RP_TILE_N];
+    const size_t kp = clipkit_int8_padded_k(w->k), groups = kp / 4, block = row_block(2 * kp);
+    const size_t lda = a->lda / 2;  // in values
+    int32_t tile[6 * RP_TILE_N];
     for (size_t m0 = 0; m0 < m; m0 += block) {
         const size_t m_end = m - m0 < block ? m : m0 + block;
         for (size_t n0 = n_begin; n0 < n_end; n0 += RP_TILE_N) {
             const size_t cols = n_end - n0 < RP_TILE_N ? n_end - n0 : RP_TILE_N;
             const int8_t *w0 = w->packed + (n0 / 16) * groups * 64;
-            for (size_t r0 = m0; r0 < m_end; r0 += 4) {
-                const size_t rows = m_end - r0 < 4 ? m_end - r0 : 4;
-                const uint8_t *ar = a->values + r0 * a->lda;
-                for (size_t half = 0; half < 2 && 16 * half < cols; half++) {
-                    const int8_t *wp = w0 + half * groups * 64;
-                    int32_t *t = tile + 16 * half;
+            for (size_t r0 = m0; r0 < m_end; r0 += 6) {
+                const size_t rows = m_end - r0 < 6 ? m_end - r0 : 6;
+                const uint16_t *ar = (const uint16_t *)a->values + r0 * lda;
+                // Four 8-column quarters: panel q / 2, half q % 2 of its 64-byte groups.
+                for (size_t q = 0; q < 4 && 8 * q < cols; q++) {
+                    const int8_t *wp = w0 + (q / 2) * groups * 64 + (q % 2) * 32;
+                    int32_t *t = tile + 8 * q;
                     switch (rows) {
-                    case 4: tile_avx2(4, ar, a->lda, wp, groups, t); break;
-                    case 3: tile_avx2(3, ar, a->lda, wp, groups, t); break;
-                    case 2: tile_avx2(2, ar, a->lda, wp, groups, t); break;
-                    default: tile_avx2(1, ar, a->lda, wp, groups, t); break;
+                    case 6: tile_avx2(6, ar, lda, wp, groups, t); break;
+                    case 5: tile_avx2(5, ar, lda, wp, groups, t); break;
+                    case 4: tile_avx2(4, ar, lda, wp, groups, t); break;
+                    case 3: tile_avx2(3, ar, lda, wp, groups, t); break;
+                    case 2: tile_avx2(2, ar, lda, wp, groups, t); break;
+                    default: tile_avx2(1, ar, lda, wp, groups, t); break;
                     }
                 }
                 for (size_t i = 0; i < rows; i++)
@@ -517,7 +574,7 @@ RP_VNNI RP_INLINE void tile_vnni(const int R, size_t r0, size_t n0, size_t cols,
                                  const int8_t *w0, const int8_t *w1, size_t groups,
                                  const float *bias, int activation, int accumulate, float *c,
                                  size_t ldc) {
-    const uint8_t *ar = a->values + r0 * a->lda;
+    const uint8_t *ar = (const uint8_t *)a->values + r0 * a->lda;
     const size_t lda = a->lda;
     __m512i acc0[8], acc1[8];
     for (int i = 0; i < R; i++) acc0[i] = acc1[i] = _mm512_setzero_si512();
@@ -586,7 +643,9 @@ RP_VNNI static void gemm_vnni(const clipkit_quantized_rows *a, size_t m,
 void clipkit_int8_gemm(int variant, const clipkit_quantized_rows *a, size_t m,
                        const clipkit_int8_weights *w, size_t n_begin, size_t n_end,
                        const float *bias, int activation, int accumulate, float *c, size_t ldc) {
-    if (!clipkit_int8_supported(variant)) variant = CLIPKIT_INT8_SCALAR;
+    // The scalar kernel reads either value size.
+    if (!clipkit_int8_supported(variant) || a->value_size != clipkit_int8_activation_size(variant))
+        variant = CLIPKIT_INT8_SCALAR;
     switch (variant) {
 #if defined(__x86_64__)
     case CLIPKIT_INT8_VNNI:
@@ -606,14 +665,14 @@ void clipkit_int8_gemm_reference(const clipkit_quantized_rows *a, size_t m, cons
                                  const float *w_scales, size_t n, size_t k, const float *bias,
                                  int activation, int accumulate, float *c, size_t ldc) {
     for (size_t r = 0; r < m; r++) {
-        const uint8_t *row = a->values + r * a->lda;
+        const void *row = (const uint8_t *)a->values + r * a->lda;
         for (size_t n0 = 0; n0 < n; n0 += RP_TILE_N) {
             const size_t cols = n - n0 < RP_TILE_N ? n - n0 : RP_TILE_N;
             float v[RP_TILE_N];
             for (size_t j = 0; j < cols; j++) {
                 int32_t s = 0;
                 for (size_t i = 0; i < k; i++)
-                    s += ((int32_t)row[i] - a->zero_points[r]) * wq[(n0 + j) * k + i];
+                    s += (rp_value(row, a->value_size, i) - a->zero_points[r]) * wq[(n0 + j) * k + i];
                 v[j] = a->scales[r] * w_scales[n0 + j] * (float)s;
             }
             rp_finish_row(v, cols, bias ? bias + n0 : NULL, activation, accumulate,

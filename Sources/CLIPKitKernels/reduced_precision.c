@@ -91,7 +91,15 @@ int clipkit_bf16_default_variant(void) {
     return CLIPKIT_BF16_SCALAR;
 }
 
-int clipkit_int8_activation_max(int variant) { return variant == CLIPKIT_INT8_AVX2 ? 127 : 255; }
+int clipkit_int8_activation_max(int variant, size_t k) {
+    if (variant != CLIPKIT_INT8_AVX2) return 255;
+    // |Σ a · w| ≤ padded k · qmax · 127 must fit an int32 (k = 4096, as in ViT-L/14's fc2,
+    // still gets the full 12 bits).
+    const size_t limit = (size_t)INT32_MAX / (127 * (k ? clipkit_int8_padded_k(k) : 1));
+    return limit < 4095 ? (int)(limit < 1 ? 1 : limit) : 4095;
+}
+
+size_t clipkit_int8_activation_size(int variant) { return variant == CLIPKIT_INT8_AVX2 ? 2 : 1; }
 
 int clipkit_int8_weight_max(int variant) {
     (void)variant;

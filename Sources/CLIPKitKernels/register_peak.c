@@ -2,7 +2,7 @@
 // fp32 probe is `clipkit_fp32_fma_probe` in gemm_fp32.c), so benchmarks can print each
 // precision's share of what the cores can retire.
 //
-// Why C: the instructions (vpdpbusd, vpmaddubsw + vpmaddwd, vdpbf16ps) are reachable only
+// Why C: the instructions (vpdpbusd, vpmaddwd, vdpbf16ps) are reachable only
 // through intrinsics compiled per `target`, chosen at run time like the kernels themselves.
 //
 // Each probe runs 24 (AVX-512) or 12 (AVX2) independent accumulator chains with no memory
@@ -28,18 +28,16 @@ RP_VNNI static double probe_vnni(size_t iterations) {
     return (double)_mm512_reduce_add_epi32(s);
 }
 
-/// The AVX2 int8 micro-kernel's sequence: vpmaddubsw (u8 · s8 pairs to s16), vpmaddwd with
-/// ones (pairs to s32), vpaddd. The u8 operand is the accumulator itself (its bytes; the values
-/// wrap, which does not matter here): with a constant operand the compiler hoists both
-/// multiplies out of the loop and the probe times vpaddd alone (it read 1,312 GOPS, 3.4× the
-/// multiplies' limit, on a 2-core Zen 3).
+/// The AVX2 int8 micro-kernel's sequence: vpmaddwd (s16 pairs to s32), vpaddd. One operand is
+/// the accumulator itself (the values wrap, which does not matter here): with constant operands
+/// the compiler hoists the multiply out of the loop and the probe times vpaddd alone (an earlier
+/// probe read 1,312 GOPS that way, 3.4× the multiplies' limit, on a 2-core Zen 3).
 RP_AVX2 static double probe_int8_avx2(size_t iterations) {
     __m256i acc[12];
-    const __m256i y = _mm256_set1_epi8(3), ones = _mm256_set1_epi16(1);
+    const __m256i y = _mm256_set1_epi16(3);
     for (int i = 0; i < 12; i++) acc[i] = _mm256_set1_epi32(i + 1);
     for (size_t it = 0; it < iterations; it++) {
-        for (int i = 0; i < 12; i++)
-            acc[i] = _mm256_add_epi32(acc[i], _mm256_madd_epi16(_mm256_maddubs_epi16(acc[i], y), ones));
+        for (int i = 0; i < 12; i++) acc[i] = _mm256_add_epi32(acc[i], _mm256_madd_epi16(acc[i], y));
         __asm__ volatile("" : "+x"(acc[0]), "+x"(acc[1]), "+x"(acc[2]), "+x"(acc[3]));
     }
     __m256i s = acc[0];
@@ -76,7 +74,7 @@ double clipkit_int8_dot_probe(int variant, size_t iterations, double *sink) {
         break;
     case CLIPKIT_INT8_AVX2:
         checksum = probe_int8_avx2(iterations);
-        operations = 2.0 * 12 * 32 * (double)iterations;
+        operations = 2.0 * 12 * 16 * (double)iterations;
         break;
 #endif
     default: {

@@ -33,6 +33,15 @@ private let bf16Variants: [(Int32, String)] = [
     (Int32(CLIPKIT_BF16_AVX512), "avx512"), (Int32(CLIPKIT_BF16_AVX512BF16), "avx512-bf16"),
 ]
 
+/// Quantized activation ranges the kernels use: qmax and bytes per value (8-bit activations of
+/// the VNNI and scalar kernels, the 7 bits an earlier AVX2 kernel used, the AVX2 kernel's 12).
+private let activationRanges: [(qmax: Int32, size: Int)] = [(255, 1), (127, 1), (4095, 2)]
+
+/// Value `i` of quantized rows of `size`-byte little-endian values.
+private func quantizedValue(_ bytes: [UInt8], size: Int, _ i: Int) -> Int32 {
+    size == 2 ? Int32(bytes[2 * i]) | Int32(bytes[2 * i + 1]) << 8 : Int32(bytes[i])
+}
+
 /// Largest |a − b| relative to the largest |b| (1 when b is all zero).
 private func relativeError(_ a: [Float], _ b: [Float]) -> Float {
     let scale = max(b.map(abs).max() ?? 0, 1e-30)
@@ -45,8 +54,9 @@ private struct Int8Problem {
     let m: Int, n: Int, k: Int
     var wq: [Int8]           // [n, k]
     var weights: [Float]     // wq · scale, [n, k]
-    var values: [UInt8]      // [m, lda]
-    let lda: Int
+    var values: [UInt16]     // [m, lda], stored as `valueSize`-byte values when run
+    let lda: Int             // in values
+    let valueSize: Int       // clipkit_int8_activation_size of the variant under test
     var scales: [Float]      // [m]
     var zeros: [Int32]       // [m]
     var bias: [Float]        // [n]
@@ -54,10 +64,12 @@ private struct Int8Problem {
     /// Largest weight magnitude the variant under test reads (clipkit_int8_weight_max).
     let weightMax: Int
 
-    init(m: Int, n: Int, k: Int, qmax: Int, weightMax: Int = 127, random: inout TestRandom,
-         weight: ((Int, Int) -> Int8)? = nil, activation: ((Int, Int) -> UInt8)? = nil) {
+    init(m: Int, n: Int, k: Int, qmax: Int, valueSize: Int = 1, weightMax: Int = 127,
+         random: inout TestRandom, weight: ((Int, Int) -> Int8)? = nil,
+         activation: ((Int, Int) -> UInt16)? = nil) {
         self.m = m; self.n = n; self.k = k
         self.weightMax = weightMax
+        self.valueSize = valueSize
         let top = Int8(weightMax)
         let lda = Int(clipkit_int8_padded_k(k)) + 4
         var wq = [Int8](repeating: 0, count: n * k)
@@ -74,11 +86,11 @@ private struct Int8Problem {
                 weights[row * k + col] = Float(q) * scale
             }
         }
-        var values = [UInt8](repeating: 0, count: m * lda)
+        var values = [UInt16](repeating: 0, count: m * lda)
         for r in 0..<m {
             for c in 0..<k {
                 if let activation { values[r * lda + c] = activation(r, c) } else {
-                    values[r * lda + c] = UInt8(random.int(0...qmax))
+                    values[r * lda + c] = UInt16(random.int(0...qmax))
                 }
             }
         }
@@ -99,10 +111,14 @@ private struct Int8Problem {
         var packedScales = [Float](repeating: 0, count: n)
         var sums = [Int32](repeating: 0, count: n)
         clipkit_int8_pack(weights, n, k, nil, 0, Int32(weightMax), &packed, &packedScales, &sums)
-        values.withUnsafeBufferPointer { v in
+        let bytes: [UInt8] = valueSize == 2
+            ? values.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }  // x86-64 and arm64: little-endian
+            : values.map { UInt8($0) }
+        bytes.withUnsafeBytes { v in
             scales.withUnsafeBufferPointer { s in
                 zeros.withUnsafeBufferPointer { z in
-                    var rows = clipkit_quantized_rows(values: v.baseAddress, lda: lda, scales: s.baseAddress,
+                    var rows = clipkit_quantized_rows(values: v.baseAddress, lda: lda * valueSize,
+                                                      value_size: valueSize, scales: s.baseAddress,
                                                       zero_points: z.baseAddress, outliers: nil)
                     if let variant {
                         packed.withUnsafeBufferPointer { p in
@@ -156,11 +172,12 @@ private struct Int8Problem {
     @Test func int8VariantsMatchTheReference() {
         var random = TestRandom(state: 1)
         for (variant, name) in Self.int8Supported {
-            let qmax = Int(clipkit_int8_activation_max(variant))
             let weightMax = Int(clipkit_int8_weight_max(variant))
+            let size = clipkit_int8_activation_size(variant)
             for shape in oddShapes {
-                let problem = Int8Problem(m: shape.m, n: shape.n, k: shape.k, qmax: qmax, weightMax: weightMax,
-                                          random: &random)
+                let qmax = Int(clipkit_int8_activation_max(variant, shape.k))
+                let problem = Int8Problem(m: shape.m, n: shape.n, k: shape.k, qmax: qmax, valueSize: size,
+                                          weightMax: weightMax, random: &random)
                 for (activation, accumulate) in [(Int32(CLIPKIT_ACTIVATION_NONE), false),
                                                  (Int32(CLIPKIT_ACTIVATION_QUICK_GELU), false),
                                                  (Int32(CLIPKIT_ACTIVATION_GELU), false),
@@ -175,35 +192,39 @@ private struct Int8Problem {
         }
     }
 
-    /// Saturation corners: the largest weights each variant is packed with against the largest
-    /// activation it accepts (255, or 127 for AVX2) and against 0, where a vpmaddubsw pair would
-    /// overflow int16 if the contract were broken; and rows at their zero point give exactly the
-    /// bias.
+    /// Overflow corners: the largest weights each variant is packed with against the largest
+    /// activation it uses for that width and against 0, up to k = 4096 where the AVX2 kernel's
+    /// int32 sums come within 1 % of overflowing (4096 · 4095 · 127); and rows at their zero
+    /// point give exactly the bias.
     @Test func int8CornersAreExact() {
         var random = TestRandom(state: 2)
         for (variant, name) in Self.int8Supported {
-            let qmax = Int(clipkit_int8_activation_max(variant))
             let weightMax = Int(clipkit_int8_weight_max(variant))
+            let size = clipkit_int8_activation_size(variant)
             let top = Int8(weightMax)
-            let patterns: [(String, (Int, Int) -> Int8, (Int, Int) -> UInt8)] = [
-                ("+max × max", { _, _ in top }, { _, _ in UInt8(qmax) }),
-                ("−max × max", { _, _ in -top }, { _, _ in UInt8(qmax) }),
-                ("±max × max/0", { r, c in (r + c) % 2 == 0 ? top : -top }, { _, c in c % 2 == 0 ? UInt8(qmax) : 0 }),
-                ("±max × 0", { r, c in (r + c) % 3 == 0 ? top : -top }, { _, _ in 0 }),
-            ]
-            for (label, weight, activation) in patterns {
-                for shape in [(m: 9, n: 33, k: 515), (m: 2, n: 3, k: 4)] {
-                    let problem = Int8Problem(m: shape.m, n: shape.n, k: shape.k, qmax: qmax, weightMax: weightMax,
-                                              random: &random, weight: weight, activation: activation)
+            for shape in [(m: 9, n: 33, k: 515), (m: 2, n: 3, k: 4), (m: 7, n: 35, k: 4096)] {
+                let qmax = Int(clipkit_int8_activation_max(variant, shape.k))
+                let high = UInt16(qmax)
+                let patterns: [(String, (Int, Int) -> Int8, (Int, Int) -> UInt16)] = [
+                    ("+max × max", { _, _ in top }, { _, _ in high }),
+                    ("−max × max", { _, _ in -top }, { _, _ in high }),
+                    ("±max × max/0", { r, c in (r + c) % 2 == 0 ? top : -top }, { _, c in c % 2 == 0 ? high : 0 }),
+                    ("±max × 0", { r, c in (r + c) % 3 == 0 ? top : -top }, { _, _ in 0 }),
+                ]
+                for (label, weight, activation) in patterns {
+                    let problem = Int8Problem(m: shape.m, n: shape.n, k: shape.k, qmax: qmax, valueSize: size,
+                                              weightMax: weightMax, random: &random, weight: weight,
+                                              activation: activation)
                     let expected = problem.run(nil, activation: Int32(CLIPKIT_ACTIVATION_NONE), accumulate: false)
                     let actual = problem.run(variant, activation: Int32(CLIPKIT_ACTIVATION_NONE), accumulate: false)
                     #expect(relativeError(actual, expected) <= 1e-6, "\(name) \(label) \(shape)")
                 }
             }
             // Every activation at the row's zero point: the product is exactly the bias.
-            var problem = Int8Problem(m: 5, n: 40, k: 21, qmax: qmax, weightMax: weightMax, random: &random)
+            var problem = Int8Problem(m: 5, n: 40, k: 21, qmax: Int(clipkit_int8_activation_max(variant, 21)),
+                                      valueSize: size, weightMax: weightMax, random: &random)
             for r in 0..<problem.m {
-                for c in 0..<problem.k { problem.values[r * problem.lda + c] = UInt8(problem.zeros[r]) }
+                for c in 0..<problem.k { problem.values[r * problem.lda + c] = UInt16(problem.zeros[r]) }
             }
             let out = problem.run(variant, activation: Int32(CLIPKIT_ACTIVATION_NONE), accumulate: false)
             for r in 0..<problem.m {
@@ -214,11 +235,11 @@ private struct Int8Problem {
 
     /// Per-row quantization: every value within half a step of its input, zero rows all zero,
     /// constant rows exact, outlier columns copied out and quantized to the zero point.
-    @Test(arguments: [255, 127])
-    func quantizationRoundTrips(qmax: Int32) {
+    @Test(arguments: activationRanges)
+    func quantizationRoundTrips(qmax: Int32, size: Int) {
         var random = TestRandom(state: 3)
         let k = 37
-        let lda = Int(clipkit_int8_padded_k(k))
+        let lda = Int(clipkit_int8_padded_k(k))  // in values
         var x = [Float](repeating: 0, count: 4 * k)
         for i in 0..<k { x[i] = random.unit() * 3 }               // mixed signs
         for i in 0..<k { x[k + i] = 0 }                           // zero row
@@ -226,50 +247,52 @@ private struct Int8Problem {
         for i in 0..<k { x[3 * k + i] = random.unit() * 0.1 }     // small, with outliers below
         x[3 * k + 5] = 400; x[3 * k + 30] = -250
         let columns: [Int32] = [5, 30]
-        var values = [UInt8](repeating: 0, count: 4 * lda)
+        var values = [UInt8](repeating: 0, count: 4 * lda * size)
         var scales = [Float](repeating: 0, count: 4)
         var zeros = [Int32](repeating: 0, count: 4)
         var outliers = [Float](repeating: 0, count: 4 * 2)
         var scratch = [Float](repeating: 0, count: k)
         // Rows 0-2 without outliers, row 3 with.
-        clipkit_quantize_rows(x, 3, k, k, qmax, nil, 0, &scratch, &values, lda, &scales, &zeros, &outliers)
+        clipkit_quantize_rows(x, 3, k, k, qmax, size, nil, 0, &scratch, &values, lda * size, &scales, &zeros,
+                              &outliers)
         x.withUnsafeBufferPointer { all in
-            values.withUnsafeMutableBufferPointer { v in
-                clipkit_quantize_rows(all.baseAddress! + 3 * k, 1, k, k, qmax, columns, 2, &scratch,
-                                      v.baseAddress! + 3 * lda, lda, &scales[3], &zeros[3], &outliers)
+            values.withUnsafeMutableBytes { v in
+                clipkit_quantize_rows(all.baseAddress! + 3 * k, 1, k, k, qmax, size, columns, 2, &scratch,
+                                      v.baseAddress! + 3 * lda * size, lda * size, &scales[3], &zeros[3], &outliers)
             }
         }
-        func dequantized(_ r: Int, _ c: Int) -> Float { scales[r] * Float(Int32(values[r * lda + c]) - zeros[r]) }
+        func value(_ r: Int, _ c: Int) -> Int32 { quantizedValue(values, size: size, r * lda + c) }
+        func dequantized(_ r: Int, _ c: Int) -> Float { scales[r] * Float(value(r, c) - zeros[r]) }
         for r in [0, 2, 3] {
             for c in 0..<k where !(r == 3 && columns.contains(Int32(c))) {
                 #expect(abs(dequantized(r, c) - x[r * k + c]) <= scales[r] * 0.5001, "row \(r) column \(c)")
-                #expect(Int32(values[r * lda + c]) <= qmax)
+                #expect(value(r, c) <= qmax)
             }
         }
-        #expect(scales[1] == 1 && zeros[1] == 0 && values[lda..<(lda + k)].allSatisfy { $0 == 0 })
+        #expect(scales[1] == 1 && zeros[1] == 0 && (0..<k).allSatisfy { value(1, $0) == 0 })
         #expect(abs(dequantized(2, 0) - 1.25) <= 1.25 / Float(qmax))
         #expect(outliers[0] == 400 && outliers[1] == -250)
-        #expect(values[3 * lda + 5] == UInt8(zeros[3]) && values[3 * lda + 30] == UInt8(zeros[3]))
+        #expect(value(3, 5) == zeros[3] && value(3, 30) == zeros[3])
         #expect(scales[3] < 0.2 / Float(qmax) * 1.01, "outliers must not set the step: \(scales[3])")
     }
 
     /// The vector quantizer this CPU (or `CLIPKIT_KERNEL`) selects equals the scalar reference
     /// byte for byte: odd widths (vector tails), rows with a NaN or an infinity, zero and
-    /// constant rows, both activation ranges, with and without outlier columns.
-    @Test(arguments: [255, 127])
-    func quantizationEqualsTheScalarReference(qmax: Int32) {
+    /// constant rows, every activation range and value size, with and without outlier columns.
+    @Test(arguments: activationRanges)
+    func quantizationEqualsTheScalarReference(qmax: Int32, size: Int) {
         var random = TestRandom(state: 11)
         for k in [1, 7, 8, 15, 16, 17, 31, 32, 33, 63, 100, 768, 3077] {
             let rows = 6
-            let lda = Int(clipkit_int8_padded_k(k)) + 8
+            let lda = (Int(clipkit_int8_padded_k(k)) + 8) * size  // bytes
             var x = (0..<(rows * k)).map { _ in random.unit() * 4 }
             for i in 0..<k { x[k + i] = 0 }                        // zero row
             for i in 0..<k { x[2 * k + i] = -0.75 }                // constant row
             x[3 * k + k / 2] = .nan                                // NaN: skipped by min/max
             x[4 * k + k / 3] = .infinity                           // not finite: zeros
             let columns: [Int32] = k > 4 ? [0, Int32(k / 2 + 1 < k ? k / 2 + 1 : 1), Int32(k - 1)] : []
-            func run(_ quantize: (UnsafePointer<Float>, Int, Int, Int, Int32, UnsafePointer<Int32>?, Int,
-                                  UnsafeMutablePointer<Float>, UnsafeMutablePointer<UInt8>, Int,
+            func run(_ quantize: (UnsafePointer<Float>, Int, Int, Int, Int32, Int, UnsafePointer<Int32>?, Int,
+                                  UnsafeMutablePointer<Float>, UnsafeMutableRawPointer, Int,
                                   UnsafeMutablePointer<Float>, UnsafeMutablePointer<Int32>,
                                   UnsafeMutablePointer<Float>) -> Void,
                      outlierColumns: [Int32]) -> ([UInt8], [Float], [Int32], [Float]) {
@@ -278,7 +301,7 @@ private struct Int8Problem {
                 var zeros = [Int32](repeating: -1, count: rows)
                 var outliers = [Float](repeating: 0, count: max(1, rows * outlierColumns.count))
                 var scratch = [Float](repeating: 0, count: k)
-                quantize(x, rows, k, k, qmax, outlierColumns, outlierColumns.count, &scratch, &values, lda,
+                quantize(x, rows, k, k, qmax, size, outlierColumns, outlierColumns.count, &scratch, &values, lda,
                          &scales, &zeros, &outliers)
                 return (values, scales, zeros, outliers)
             }
@@ -294,10 +317,11 @@ private struct Int8Problem {
     }
 
     /// The fused layer norm + quantization quantizes exactly what the fp32 layer norm writes.
-    @Test func fusedLayerNormQuantizesTheLayerNorm() {
+    @Test(arguments: activationRanges)
+    func fusedLayerNormQuantizesTheLayerNorm(qmax: Int32, size: Int) {
         var random = TestRandom(state: 4)
         let rows = 5, k = 45
-        let lda = Int(clipkit_int8_padded_k(k))
+        let lda = Int(clipkit_int8_padded_k(k)) * size  // bytes
         let x = (0..<(rows * k)).map { _ in random.unit() * 4 + 1 }
         var gamma = (0..<k).map { _ in 1 + random.unit() * 0.1 }
         gamma[7] = 50
@@ -310,13 +334,15 @@ private struct Int8Problem {
         var z1 = [Int32](repeating: 0, count: rows), z2 = z1
         var o1 = [Float](repeating: 0, count: rows), o2 = o1
         let columns: [Int32] = [7]
-        clipkit_quantize_rows(normed, rows, k, k, 255, columns, 1, &scratch, &expected, lda, &s1, &z1, &o1)
-        clipkit_layer_norm_quantize(x, rows, k, gamma, beta, 1e-5, 255, columns, 1, &scratch, &actual,
+        clipkit_quantize_rows(normed, rows, k, k, qmax, size, columns, 1, &scratch, &expected, lda, &s1, &z1, &o1)
+        clipkit_layer_norm_quantize(x, rows, k, gamma, beta, 1e-5, qmax, size, columns, 1, &scratch, &actual,
                                     lda, &s2, &z2, &o2)
         #expect(z1 == z2)
         #expect(relativeError(s2, s1) < 1e-6)
         #expect(relativeError(o2, o1) < 1e-5)
-        let differing = zip(expected, actual).filter { abs(Int($0) - Int($1)) > 1 }.count
+        let differing = (0..<(rows * lda / size)).filter {
+            abs(quantizedValue(expected, size: size, $0) - quantizedValue(actual, size: size, $0)) > 1
+        }.count
         #expect(differing == 0, "values more than one step apart: \(differing)")
     }
 
@@ -336,16 +362,17 @@ private struct Int8Problem {
         var outlierWeights = [Float](repeating: 0, count: clipkit_padded_n(n) * columns.count)
         clipkit_pack_outlier_columns(w, n, k, columns, columns.count, &outlierWeights)
         for variant in Self.int8Supported.map(\.0) {
-            let qmax = clipkit_int8_activation_max(variant)
-            let lda = Int(clipkit_int8_padded_k(k))
+            let qmax = clipkit_int8_activation_max(variant, k)
+            let size = clipkit_int8_activation_size(variant)
+            let lda = Int(clipkit_int8_padded_k(k)) * size  // bytes
             var values = [UInt8](repeating: 0, count: m * lda)
             var rowScales = [Float](repeating: 0, count: m), zeros = [Int32](repeating: 0, count: m)
             var outliers = [Float](repeating: 0, count: m * columns.count)
             var scratch = [Float](repeating: 0, count: k)
-            clipkit_quantize_rows(x, m, k, k, qmax, columns, columns.count, &scratch, &values, lda,
+            clipkit_quantize_rows(x, m, k, k, qmax, size, columns, columns.count, &scratch, &values, lda,
                                   &rowScales, &zeros, &outliers)
             var out = [Float](repeating: 0, count: m * n)
-            values.withUnsafeBufferPointer { v in
+            values.withUnsafeBytes { v in
                 rowScales.withUnsafeBufferPointer { s in
                     zeros.withUnsafeBufferPointer { z in
                         outliers.withUnsafeBufferPointer { o in
@@ -353,8 +380,9 @@ private struct Int8Problem {
                                 scales.withUnsafeBufferPointer { ps in
                                     sums.withUnsafeBufferPointer { su in
                                         outlierWeights.withUnsafeBufferPointer { ow in
-                                            var rows = clipkit_quantized_rows(values: v.baseAddress, lda: lda, scales: s.baseAddress,
-                                                                              zero_points: z.baseAddress, outliers: o.baseAddress)
+                                            var rows = clipkit_quantized_rows(values: v.baseAddress, lda: lda, value_size: size,
+                                                                              scales: s.baseAddress, zero_points: z.baseAddress,
+                                                                              outliers: o.baseAddress)
                                             var weights = clipkit_int8_weights(packed: p.baseAddress, scales: ps.baseAddress,
                                                                                sums: su.baseAddress, outlier_weights: ow.baseAddress,
                                                                                outlier_count: columns.count, n: n, k: k)
@@ -465,10 +493,10 @@ private struct Int8Problem {
         #expect(rawSplit == bf16Whole)
     }
 
-    /// The AVX2 int8 probe times its multiplies, not just its additions: vpmaddubsw + vpmaddwd
-    /// retire about twice the multiply-adds of fp32 FMAs on every x86 core (two multiply pipes
-    /// either way). A probe whose multiplies the compiler hoisted out of the loop measured
-    /// 6.6× on a Zen 3; the bound, 3×, leaves room for any core's mix. Thread CPU time, best of
+    /// The AVX2 int8 probe times its multiplies, not just its additions: vpmaddwd retires about
+    /// twice the multiply-adds of fp32 FMAs on every x86 core (16 per instruction against 8, two
+    /// multiply pipes either way). A probe whose multiplies the compiler hoisted out of the loop
+    /// measured 6.6× on a Zen 3; the bound, 3×, leaves room for any core's mix. Thread CPU time, best of
     /// alternating short runs, so a busy machine does not skew the ratio.
     @Test(.enabled(if: clipkit_int8_supported(Int32(CLIPKIT_INT8_AVX2)) != 0
                    && clipkit_fp32_supported(Int32(CLIPKIT_FP32_AVX2)) != 0))
@@ -502,7 +530,7 @@ private struct Int8Problem {
             let operations = clipkit_int8_dot_probe(variant, iterations, &sink)
             let perIteration: Double = switch Int(variant) {
             case CLIPKIT_INT8_VNNI: 2 * 24 * 64
-            case CLIPKIT_INT8_AVX2: 2 * 12 * 32
+            case CLIPKIT_INT8_AVX2: 2 * 12 * 16
             default: 2 * 8
             }
             #expect(operations == perIteration * Double(iterations))

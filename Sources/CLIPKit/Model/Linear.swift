@@ -104,9 +104,10 @@ struct Linear: Sendable {
             w.outlierColumns.withUnsafeBufferPointer { columns in
                 let count = columns.count
                 clipkit_quantize_rows(x + range.lowerBound * k, range.count, k, k,
-                                      KernelVariants.int8ActivationMax, columns.baseAddress, count,
+                                      KernelVariants.int8ActivationMax(inputWidth: k),
+                                      KernelVariants.int8ActivationSize, columns.baseAddress, count,
                                       buffers.scratch + part * buffers.maxInput,
-                                      buffers.values.assumingMemoryBound(to: UInt8.self) + range.lowerBound * lda,
+                                      buffers.values + range.lowerBound * lda,
                                       lda, buffers.scales + range.lowerBound,
                                       buffers.zeroPoints + range.lowerBound,
                                       buffers.outliers + range.lowerBound * count)
@@ -196,7 +197,7 @@ struct Linear: Sendable {
             var descriptor = w.descriptor
             let count = w.outlierColumns.count
             var q = clipkit_quantized_rows(values: all.values + first * all.lda, lda: all.lda,
-                                           scales: all.scales + first, zero_points: all.zero_points + first,
+                                           value_size: all.value_size, scales: all.scales + first, zero_points: all.zero_points + first,
                                            outliers: all.outliers + first * count)
             withExtendedLifetime(w) {
                 clipkit_int8_gemm(KernelVariants.int8, &q, rows.count, &descriptor, columns.lowerBound,
@@ -302,10 +303,10 @@ struct LayerNorm: Sendable {
             Parallel.rowParts(rows, grain: 16) { part, range in
                 let count = columns.count
                 clipkit_layer_norm_quantize(x + range.lowerBound * k, range.count, k, weight.pointer,
-                                            bias.pointer, epsilon, KernelVariants.int8ActivationMax,
-                                            columns.baseAddress, count,
+                                            bias.pointer, epsilon, KernelVariants.int8ActivationMax(inputWidth: k),
+                                            KernelVariants.int8ActivationSize, columns.baseAddress, count,
                                             buffers.scratch + part * buffers.maxInput,
-                                            buffers.values.assumingMemoryBound(to: UInt8.self) + range.lowerBound * q.lda,
+                                            buffers.values + range.lowerBound * q.lda,
                                             q.lda, buffers.scales + range.lowerBound,
                                             buffers.zeroPoints + range.lowerBound,
                                             buffers.outliers + range.lowerBound * count)

@@ -68,8 +68,10 @@ enum KernelVariants {
 
     /// The bf16 variant every bf16 layer uses.
     static let bf16 = Int32(clipkit_bf16_default_variant())
-    /// Largest quantized activation value of the int8 variant in use.
-    static let int8ActivationMax = clipkit_int8_activation_max(int8)
+    /// Largest quantized activation value of the int8 variant in use for inputs of width `k`.
+    static func int8ActivationMax(inputWidth k: Int) -> Int32 { clipkit_int8_activation_max(int8, k) }
+    /// Bytes per quantized activation value of the int8 variant in use (1 or 2).
+    static let int8ActivationSize = clipkit_int8_activation_size(int8)
     /// Largest quantized weight magnitude of the int8 variant in use (its weights are packed so).
     static let int8WeightMax = clipkit_int8_weight_max(int8)
     /// Most input columns an int8 layer keeps in fp32: ``ReducedPrecisionBuffers/maxOutliers``,

@@ -86,16 +86,17 @@ final class Workspace {
     }
 }
 
-/// Activations of one int8 / bf16 product input, reused by every layer: quantized u8 rows (or
-/// bf16 rows), their per-row scale and zero point, the fp32 outlier columns, and a scratch row
+/// Activations of one int8 / bf16 product input, reused by every layer: quantized rows (u8 or
+/// u16 values, as the int8 kernel reads them) or bf16 rows, their per-row scale and zero point, the fp32 outlier columns, and a scratch row
 /// per worker for the fused layer norm.
 final class ReducedPrecisionBuffers {
     /// Most outlier columns a layer keeps in fp32.
     static let maxOutliers = 8
 
-    /// u8 rows (`rowBytes` apart) or bf16 rows (`rowBytes / 2` values apart). [tokens, rowBytes]
+    /// Quantized rows or bf16 rows, `rowBytes` apart. [tokens, rowBytes]
     let values: UnsafeMutableRawPointer
-    /// Bytes per row: room for the widest input as bf16, a multiple of 64.
+    /// Bytes per row: room for the widest input, padded to the int8 group of 4, at 2 bytes per
+    /// value (u16 activations or bf16); a multiple of 64.
     let rowBytes: Int
     /// [tokens]
     let scales: UnsafeMutablePointer<Float>
@@ -109,7 +110,7 @@ final class ReducedPrecisionBuffers {
 
     init(tokens: Int, maxInput: Int, workers: Int) {
         self.maxInput = maxInput
-        rowBytes = (2 * maxInput + 63) / 64 * 64
+        rowBytes = (2 * clipkit_int8_padded_k(maxInput) + 63) / 64 * 64
         values = .allocate(byteCount: max(64, tokens * rowBytes), alignment: 64)
         values.initializeMemory(as: UInt8.self, repeating: 0, count: max(64, tokens * rowBytes))
         scales = .allocate(capacity: max(1, tokens))
@@ -130,9 +131,9 @@ final class ReducedPrecisionBuffers {
         scratch.deallocate()
     }
 
-    /// The quantized rows for a layer reading `rows` u8 rows.
+    /// The quantized rows an int8 layer reads (values of the int8 kernel's size).
     var quantizedRows: clipkit_quantized_rows {
-        clipkit_quantized_rows(values: values.assumingMemoryBound(to: UInt8.self), lda: rowBytes,
+        clipkit_quantized_rows(values: values, lda: rowBytes, value_size: KernelVariants.int8ActivationSize,
                                scales: scales, zero_points: zeroPoints, outliers: outliers)
     }
 }

@@ -5,7 +5,7 @@ extension Precision {
     /// Billions of operations per second (2 per multiply-add) that `threads` threads retire
     /// running this precision's kernel instruction sequence on registers only (independent
     /// accumulator chains, no memory operands), best of `repetitions`: the ceiling of the kernel
-    /// variant in use (fp32 FMA, int8 `vpdpbusd` or `vpmaddubsw` + `vpmaddwd`, bf16 `vdpbf16ps`
+    /// variant in use (fp32 FMA, int8 `vpdpbusd` or `vpmaddwd` + `vpaddd`, bf16 `vdpbf16ps`
     /// or widening fp32 FMA). Each thread's rate is taken over its own CPU time and the rates are
     /// added, so other processes on a shared machine lower the figure less than wall-clock rates.
     /// For benchmarks: a tower's operations per second over this figure is its share of the peak.

@@ -6,7 +6,7 @@
 // Reduced-precision matrix products of the encoder layers' linear layers (int8 and bf16), with
 // their weight packing, activation quantization and a fused epilogue (dequantize, bias,
 // activation, residual). In C because the kernels need instructions Swift cannot emit without
-// building the whole package for one CPU (vpdpbusd, vpmaddubsw, vdpbf16ps). Every variant is
+// building the whole package for one CPU (vpdpbusd, vpmaddwd, vdpbf16ps). Every variant is
 // compiled with a per-function `target` attribute and chosen at run time (see
 // gemm_int8.c / gemm_bf16.c); callers may also name a variant explicitly (tests do).
 //
@@ -20,7 +20,7 @@
 /// int8 kernels.
 enum {
     CLIPKIT_INT8_SCALAR = 0,  ///< portable C
-    CLIPKIT_INT8_AVX2 = 1,    ///< vpmaddubsw + vpmaddwd; activations limited to 0...127
+    CLIPKIT_INT8_AVX2 = 1,    ///< vpmaddwd on 16-bit activations (up to 12 bits) and widened weights
     CLIPKIT_INT8_VNNI = 2,    ///< AVX512-VNNI vpdpbusd
 };
 
@@ -62,15 +62,19 @@ int clipkit_int8_default_variant(void);
 int clipkit_bf16_default_variant(void);
 int clipkit_fp32_default_variant(void);
 
-/// Largest quantized activation value a variant accepts: 255, or 127 for AVX2 (vpmaddubsw sums
-/// two u8·s8 products into a saturating int16; 2 · 127 · 127 < 32767 keeps that exact).
-int clipkit_int8_activation_max(int variant);
+/// Largest quantized activation value a variant uses for inputs of width `k`: 255 (8 bits) for
+/// the scalar and VNNI kernels; for AVX2, 4095 (12 bits), or less where k · qmax · 127 would
+/// not fit the int32 sums (k above 4128). AVX2 has no exact 8-bit u8 · s8 product (vpmaddubsw
+/// saturates its int16 pair sums), so its kernel multiplies 16-bit activations by weights
+/// widened to 16 bits with vpmaddwd instead: the same multiply-add rate, and 16 times finer
+/// activation steps than 8 bits.
+int clipkit_int8_activation_max(int variant, size_t k);
+
+/// Bytes per quantized activation value a variant reads: 2 (u16) for AVX2, 1 (u8) otherwise.
+size_t clipkit_int8_activation_size(int variant);
 
 /// Largest quantized weight magnitude a variant's weights are packed with: 127 for every
-/// variant. (The other exact AVX2 scheme, 8-bit activations with weights within ±63, had less
-/// cosine error but flipped 10 of 36 top-1 labels on a random ViT-L/14 where 7-bit activations
-/// flipped none: docs/precision.md. It was not kept; the limit stays a parameter of packing and
-/// of the packed-weight cache key.)
+/// variant (the limit stays a parameter of packing and of the packed-weight cache key).
 int clipkit_int8_weight_max(int variant);
 
 /// Whether a bf16 variant rounds activations to bf16 (so they must be given as bf16 too).
@@ -107,12 +111,14 @@ void clipkit_int8_pack_rows(const float *w, size_t n, size_t k, const int32_t *s
 void clipkit_pack_outlier_columns(const float *w, size_t n, size_t k, const int32_t *columns,
                                   size_t count, float *out);
 
-/// Quantized activations: rows of `k` u8 values `lda` bytes apart (lda ≥ padded k, the padding
-/// holds the zero point), a scale and zero point per row, and the fp32 values of the outlier
-/// columns [rows, outlier_count], which are excluded from the quantization.
+/// Quantized activations: rows of `k` values of `value_size` bytes each (u8, or native-endian
+/// u16), `lda` bytes apart (lda ≥ padded k · value_size; the padding holds the zero point), a
+/// scale and zero point per row, and the fp32 values of the outlier columns
+/// [rows, outlier_count], which are excluded from the quantization.
 typedef struct {
-    const uint8_t *values;
+    const void *values;
     size_t lda;
+    size_t value_size;
     const float *scales;
     const int32_t *zero_points;
     const float *outliers;
@@ -128,34 +134,38 @@ typedef struct {
     size_t n, k;
 } clipkit_int8_weights;
 
-/// Asymmetric per-row quantization of x[rows, k] (rows `ldx` floats apart) to u8 in
-/// 0...qmax: scale = (max − min) / qmax over the row with 0 included, zero point =
+/// Asymmetric per-row quantization of x[rows, k] (rows `ldx` floats apart) to integers in
+/// 0...qmax (qmax ≤ 255 for u8, ≤ 65535 for u16 values), stored as `value_size`-byte values in
+/// rows `lda` bytes apart: scale = (max − min) / qmax over the row with 0 included, zero point =
 /// round(−min / scale). Columns in `outlier_columns` (sorted) are copied to `outliers` instead
 /// (and quantize to the zero point); `scratch` (k floats) is used only when there are any. A
 /// zero row gets scale 1, zero point 0; a row with non-finite values quantizes to zeros.
 void clipkit_quantize_rows(const float *x, size_t rows, size_t k, size_t ldx, int qmax,
-                           const int32_t *outlier_columns, size_t outlier_count, float *scratch,
-                           uint8_t *values, size_t lda, float *scales, int32_t *zero_points,
-                           float *outliers);
+                           size_t value_size, const int32_t *outlier_columns,
+                           size_t outlier_count, float *scratch, void *values, size_t lda,
+                           float *scales, int32_t *zero_points, float *outliers);
 
 /// ``clipkit_quantize_rows`` in plain scalar C: what every vector variant must equal exactly
 /// (tests).
 void clipkit_quantize_rows_reference(const float *x, size_t rows, size_t k, size_t ldx, int qmax,
-                                     const int32_t *outlier_columns, size_t outlier_count,
-                                     float *scratch, uint8_t *values, size_t lda, float *scales,
-                                     int32_t *zero_points, float *outliers);
+                                     size_t value_size, const int32_t *outlier_columns,
+                                     size_t outlier_count, float *scratch, void *values,
+                                     size_t lda, float *scales, int32_t *zero_points,
+                                     float *outliers);
 
 /// Layer normalisation fused with the quantization above: each row is normalised into
 /// `scratch` (k floats, stays in L1) and quantized from there.
 void clipkit_layer_norm_quantize(const float *x, size_t rows, size_t k, const float *gamma,
-                                 const float *beta, float epsilon, int qmax,
+                                 const float *beta, float epsilon, int qmax, size_t value_size,
                                  const int32_t *outlier_columns, size_t outlier_count,
-                                 float *scratch, uint8_t *values, size_t lda, float *scales,
+                                 float *scratch, void *values, size_t lda, float *scales,
                                  int32_t *zero_points, float *outliers);
 
 /// c[m, n] = act(sa[m] · sw[n] · Σ_k (a[m, k] − za[m]) · w[n, k] + Σ_j outliers[m, j] · w[n, col_j]
 ///           + bias[n]) (+ c[m, n] when `accumulate`), for columns n_begin..<n_end
 /// (n_begin a multiple of 32) and all m rows; c rows are `ldc` floats apart. `bias` may be NULL.
+/// Activations must lie in 0...clipkit_int8_activation_max(variant, k); rows whose value size
+/// is not the variant's (clipkit_int8_activation_size) are computed by the scalar kernel.
 void clipkit_int8_gemm(int variant, const clipkit_quantized_rows *a, size_t m,
                        const clipkit_int8_weights *w, size_t n_begin, size_t n_end,
                        const float *bias, int activation, int accumulate, float *c, size_t ldc);
@@ -232,7 +242,7 @@ size_t clipkit_fp32_scratch_count(size_t k);
 double clipkit_fp32_fma_probe(int variant, size_t iterations, double *sink);
 
 /// Register-only probe of the int8 kernel `variant`'s multiply-add sequence (vpdpbusd for VNNI,
-/// vpmaddubsw + vpmaddwd + vpaddd for AVX2), as clipkit_fp32_fma_probe; returns operations
+/// vpmaddwd + vpaddd for AVX2), as clipkit_fp32_fma_probe; returns operations
 /// (2 per multiply-add).
 double clipkit_int8_dot_probe(int variant, size_t iterations, double *sink);
 
