@@ -27,15 +27,17 @@ func minimumCosine(_ tensor: Tensor, _ reference: [[Float]]) -> Double {
 /// The tiny fixture models under int8 and bf16 against the committed fp32 goldens of
 /// transformers (Tests/Fixtures/golden/model), which the fp32 path matches within 1e-5.
 @Suite struct PrecisionModelTests {
-    /// Thresholds, min over every embedding: bf16 ≥ 0.9995, int8 ≥ 0.995. The fixtures are
-    /// 8- and 24-wide towers, where a per-channel int8 step is coarse next to a real model's
-    /// (see docs/precision.md for full-size figures: ≥ 0.999).
+    /// Threshold, min over every embedding: 0.9995 for bf16 and int8. The fixtures are 8- and
+    /// 24-wide towers, where a per-channel int8 weight step is coarse next to a real model's
+    /// (measured on Zen 3: int8 0.99973 or more with 8-bit activations, the scalar and VNNI
+    /// arithmetic, and 0.99981 with the AVX2 kernel's 12 bits; docs/precision.md has full-size
+    /// figures).
     @Test(arguments: ["tiny-clip", "tiny-clip-f16", "tiny-clip-gelu-bf16"], [Precision.bf16, .int8])
     func embeddingsStayCloseToTheReference(modelName: String, precision: Precision) throws {
         let golden = try ModelGolden.load(modelName)
         let model = try CLIPModel(directory: Fixtures.url("models/\(modelName)"), precision: precision)
         #expect(model.precision == precision)
-        let threshold = precision == .bf16 ? 0.9995 : 0.995
+        let threshold = 0.9995
         let text = try model.textEmbeddings(tokenIDs: golden.token_ids)
         let images = try model.imageEmbeddings(pixels: golden.pixels)
         let textCosine = minimumCosine(text, golden.text_features)

@@ -40,8 +40,9 @@ struct Linear: Sendable {
                                              output: output, input: input))
             }
         case .int8:
-            // Σ (a − z) w stays far inside Int32 for any input width below 2^16 (255 · 127 · k);
-            // wider layers (none in CLIP) stay fp32.
+            // Σ (a − z) w stays inside Int32 for any input width below 2^16 (255 · 127 · k; the
+            // AVX2 kernel's wider activations shrink with k to stay so, see
+            // clipkit_int8_activation_max); wider layers (none in CLIP) stay fp32.
             if input < 65_536 {
                 weights = try scope.packedWeights(weightKey, shape: shape, kind: .int8, output: output, input: input,
                                                   outlierColumns: outlierColumns) {
