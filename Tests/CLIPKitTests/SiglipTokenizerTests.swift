@@ -56,6 +56,7 @@ private func padded(_ ids: [Int], to length: Int, with id: Int, side: PaddingSid
         let source = Fixtures.url("tokenizer/siglip")
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("clipkit-siglip-\(variant)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
         try FileManager.default.copyItem(at: source.appendingPathComponent("spiece.model"), to: folder.appendingPathComponent("spiece.model"))
         var config = try #require(
             try JSONSerialization.jsonObject(with: Data(contentsOf: source.appendingPathComponent("tokenizer_config.json"))) as? [String: Any])

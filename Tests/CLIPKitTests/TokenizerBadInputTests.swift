@@ -17,6 +17,7 @@ import Testing
     /// The error of loading a folder, which must be a TokenizerError.
     private func loadError(_ files: [String: Data]) throws -> TokenizerError? {
         let url = try folder(files)
+        defer { try? FileManager.default.removeItem(at: url) }
         do {
             _ = try TokenizerLoader.load(directory: url)
             return nil

@@ -40,6 +40,13 @@ private func variantFolder(_ name: String) throws -> URL {
     return folder
 }
 
+/// The tokenizer of ``variantFolder(_:)``, loaded before the copy is removed.
+private func loadVariant(_ name: String) throws -> any TextTokenizer {
+    let folder = try variantFolder(name)
+    defer { if name != "siglip2" { try? FileManager.default.removeItem(at: folder) } }
+    return try TokenizerLoader.load(directory: folder)
+}
+
 @Suite struct TokenizerPipelineTests {
     @Test(arguments: ["siglip2", "gemma_eos", "gemma_plain", "tokenizers"])
     func everyGoldenCaseMatches(variant name: String) throws {
@@ -47,7 +54,7 @@ private func variantFolder(_ name: String) throws -> URL {
             PipelineGolden.self, from: Data(contentsOf: Fixtures.url("tokenizer/siglip2/cases.json")))
         let variant = try #require(golden.variants[name])
         #expect(variant.cases.count >= 150)
-        let tokenizer = try TokenizerLoader.load(directory: try variantFolder(name))
+        let tokenizer = try loadVariant(name)
         #expect(tokenizer is TokenizerPipeline)
         #expect(tokenizer.paddingSide.rawValue == variant.paddingSide)
         #expect(tokenizer.paddingID == 0)
@@ -88,8 +95,8 @@ private func variantFolder(_ name: String) throws -> URL {
     }
 
     @Test func siglip2LowerCasesAndGemmaDoesNot() throws {
-        let siglip2 = try TokenizerLoader.load(directory: variantFolder("siglip2"))
-        let gemma = try TokenizerLoader.load(directory: variantFolder("gemma_plain"))
+        let siglip2 = try loadVariant("siglip2")
+        let gemma = try loadVariant("gemma_plain")
         #expect(siglip2.encode("This", maxLength: 64) == siglip2.encode("this", maxLength: 64))
         #expect(gemma.encode("This", maxLength: 64) != gemma.encode("this", maxLength: 64))
     }
