@@ -157,6 +157,11 @@ RP_INLINE void rp_store_value(void *row, size_t size, size_t i, int32_t v) {
         ((uint8_t *)row)[i] = (uint8_t)v;
 }
 
+/// Fills a quantized row's padding (k up to the group of 4) with its zero point.
+RP_INLINE void rp_pad_row(void *row, size_t size, size_t k, int32_t zero) {
+    for (size_t i = k; i < clipkit_int8_padded_k(k); i++) rp_store_value(row, size, i, zero);
+}
+
 /// Quantizes one row `x[k]` whose outlier columns already hold 0 (0 is inside every row's
 /// range, so they quantize to exactly the zero point) into `size`-byte values. The vector
 /// variants below compute the same values: round to nearest even of x · inverse, plus the zero
@@ -178,7 +183,7 @@ RP_INLINE void quantize_row(const float *x, size_t k, int qmax, size_t size, voi
             v = v > 0 ? (v < top ? v : top) : 0;  // NaN → 0, as the vector variants
             rp_store_value(q, size, i, (int32_t)v);
         }
-        for (size_t i = k; i < clipkit_int8_padded_k(k); i++) rp_store_value(q, size, i, row.zero);
+        rp_pad_row(q, size, k, row.zero);
     }
     *scale = row.scale;
     *zero = row.zero;
@@ -252,7 +257,7 @@ RP_AVX2 RP_INLINE void quantize_row_avx2(const float *x, size_t k, int qmax, siz
             v = v > 0 ? (v < topf ? v : topf) : 0;  // NaN → 0, as the vector variants
             rp_store_value(q, size, c, (int32_t)v);
         }
-        for (size_t t = k; t < clipkit_int8_padded_k(k); t++) rp_store_value(q, size, t, row.zero);
+        rp_pad_row(q, size, k, row.zero);
     }
     *scale = row.scale;
     *zero = row.zero;
@@ -285,7 +290,7 @@ RP_AVX512 RP_INLINE void quantize_row_avx512(const float *x, size_t k, int qmax,
             else
                 _mm512_mask_cvtepi32_storeu_epi8((uint8_t *)q + c, m, v);
         }
-        for (size_t t = k; t < clipkit_int8_padded_k(k); t++) rp_store_value(q, size, t, row.zero);
+        rp_pad_row(q, size, k, row.zero);
     }
     *scale = row.scale;
     *zero = row.zero;

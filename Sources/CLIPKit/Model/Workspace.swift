@@ -87,8 +87,8 @@ final class Workspace {
 }
 
 /// Activations of one int8 / bf16 product input, reused by every layer: quantized rows (u8 or
-/// u16 values, as the int8 kernel reads them) or bf16 rows, their per-row scale and zero point, the fp32 outlier columns, and a scratch row
-/// per worker for the fused layer norm.
+/// u16 values, as the int8 kernel reads them) or bf16 rows, their per-row scale and zero point,
+/// the fp32 outlier columns, and a scratch row per worker for the fused layer norm.
 final class ReducedPrecisionBuffers {
     /// Most outlier columns a layer keeps in fp32.
     static let maxOutliers = 8
