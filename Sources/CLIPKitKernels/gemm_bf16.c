@@ -9,6 +9,11 @@
 // bf16 activations (rounded once per product input). Without it, the lanes are widened on the
 // fly: `lane << 16` is w[n][k] as fp32 and `lane & 0xffff0000` is w[n][k+1], two instructions,
 // then ordinary FMAs with fp32 activations (no activation rounding at all).
+//
+// Input columns with outlier magnitudes (the int8 layers' ones, found at load from the layer
+// norm's scale and shift) have zero bf16 weights; the epilogue adds their products in fp32, from
+// fp32 weights and fp32 activations. A ×50 channel's bf16-rounded weights (and, for vdpbf16ps,
+// its rounded activations) would otherwise carry most of a layer's error.
 #include "reduced_precision_internal.h"
 
 #if defined(__x86_64__)
@@ -62,6 +67,17 @@ RP_INLINE void bf16_pack_f32_rows(const float *w, size_t k, size_t row_begin, si
             packed[packed_index(row, col, groups)] = bf16_round(w[row * k + col]);
 }
 
+/// Zeroes the packed weights of input columns `skip` (those below k) in rows [row_begin, row_end).
+static void bf16_clear_columns(size_t k, const int32_t *skip, size_t skip_count, size_t row_begin,
+                               size_t row_end, uint16_t *packed) {
+    const size_t groups = clipkit_bf16_padded_k(k) / 2;
+    for (size_t j = 0; j < skip_count; j++) {
+        if (skip[j] < 0 || (size_t)skip[j] >= k) continue;
+        for (size_t row = row_begin; row < row_end; row++)
+            packed[packed_index(row, (size_t)skip[j], groups)] = 0;
+    }
+}
+
 static void bf16_pack_f32_rows_baseline(const float *w, size_t k, size_t row_begin,
                                         size_t row_end, uint16_t *packed) {
     bf16_pack_f32_rows(w, k, row_begin, row_end, packed);
@@ -75,21 +91,23 @@ RP_AVX2 static void bf16_pack_f32_rows_avx2(const float *w, size_t k, size_t row
 }
 #endif
 
-void clipkit_bf16_pack_f32_rows(const float *w, size_t n, size_t k, size_t row_begin,
-                                size_t row_end, uint16_t *packed) {
+void clipkit_bf16_pack_f32_rows(const float *w, size_t n, size_t k, const int32_t *skip,
+                                size_t skip_count, size_t row_begin, size_t row_end,
+                                uint16_t *packed) {
     if (row_begin >= row_end || row_begin % 16 != 0 || row_end > n) return;
     bf16_clear_panels(n, k, row_begin, row_end, packed);
 #if defined(__x86_64__)
-    if (rp_cpu_features().avx2) {
+    if (rp_cpu_features().avx2)
         bf16_pack_f32_rows_avx2(w, k, row_begin, row_end, packed);
-        return;
-    }
+    else
 #endif
-    bf16_pack_f32_rows_baseline(w, k, row_begin, row_end, packed);
+        bf16_pack_f32_rows_baseline(w, k, row_begin, row_end, packed);
+    bf16_clear_columns(k, skip, skip_count, row_begin, row_end, packed);
 }
 
-void clipkit_bf16_pack_raw_rows(const uint16_t *w, size_t n, size_t k, size_t row_begin,
-                                size_t row_end, uint16_t *packed) {
+void clipkit_bf16_pack_raw_rows(const uint16_t *w, size_t n, size_t k, const int32_t *skip,
+                                size_t skip_count, size_t row_begin, size_t row_end,
+                                uint16_t *packed) {
     if (row_begin >= row_end || row_begin % 16 != 0 || row_end > n) return;
     const size_t groups = clipkit_bf16_padded_k(k) / 2;
     bf16_clear_panels(n, k, row_begin, row_end, packed);
@@ -99,14 +117,29 @@ void clipkit_bf16_pack_raw_rows(const uint16_t *w, size_t n, size_t k, size_t ro
             memcpy(&v, w + row * k + col, sizeof v);  // the source may be unaligned
             packed[packed_index(row, col, groups)] = v;
         }
+    bf16_clear_columns(k, skip, skip_count, row_begin, row_end, packed);
 }
 
-void clipkit_bf16_pack_f32(const float *w, size_t n, size_t k, uint16_t *packed) {
-    clipkit_bf16_pack_f32_rows(w, n, k, 0, n, packed);
+void clipkit_bf16_pack_f32(const float *w, size_t n, size_t k, const int32_t *skip,
+                           size_t skip_count, uint16_t *packed) {
+    clipkit_bf16_pack_f32_rows(w, n, k, skip, skip_count, 0, n, packed);
 }
 
-void clipkit_bf16_pack_raw(const uint16_t *w, size_t n, size_t k, uint16_t *packed) {
-    clipkit_bf16_pack_raw_rows(w, n, k, 0, n, packed);
+void clipkit_bf16_pack_raw(const uint16_t *w, size_t n, size_t k, const int32_t *skip,
+                           size_t skip_count, uint16_t *packed) {
+    clipkit_bf16_pack_raw_rows(w, n, k, skip, skip_count, 0, n, packed);
+}
+
+void clipkit_pack_outlier_columns_bf16(const uint16_t *w, size_t n, size_t k,
+                                       const int32_t *columns, size_t count, float *out) {
+    const size_t np = clipkit_padded_n(n);
+    memset(out, 0, np * count * sizeof(float));
+    for (size_t row = 0; row < n; row++)
+        for (size_t j = 0; j < count; j++) {
+            uint16_t v;
+            memcpy(&v, w + row * k + (size_t)columns[j], sizeof v);  // the source may be unaligned
+            out[(row / RP_TILE_N) * count * RP_TILE_N + j * RP_TILE_N + row % RP_TILE_N] = bf16_to_float(v);
+        }
 }
 
 void clipkit_bf16_convert_rows(const float *x, size_t rows, size_t k, size_t ldx, uint16_t *out,
@@ -118,13 +151,23 @@ void clipkit_bf16_convert_rows(const float *x, size_t rows, size_t k, size_t ldx
     }
 }
 
-/// Finishes a tile of `rows` × `cols` fp32 sums (rows RP_TILE_N apart).
+/// Finishes a tile of `rows` × `cols` fp32 sums (rows RP_TILE_N apart) of rows r0... of `a` and
+/// columns n0...: adds the fp32 outlier columns' products, then bias, activation and store.
 RP_INLINE void finish_tile(float *tile, size_t rows, size_t r0, size_t n0, size_t cols,
+                           const float *a, size_t lda, const clipkit_bf16_weights *w,
                            const float *bias, int activation, int accumulate, float *c,
                            size_t ldc) {
-    for (size_t i = 0; i < rows; i++)
-        rp_finish_row(tile + i * RP_TILE_N, cols, bias ? bias + n0 : NULL, activation, accumulate,
+    const size_t count = w->outlier_count;
+    const float *ow = count ? w->outlier_weights + (n0 / RP_TILE_N) * count * RP_TILE_N : NULL;
+    for (size_t i = 0; i < rows; i++) {
+        float *v = tile + i * RP_TILE_N;
+        for (size_t o = 0; o < count; o++) {
+            const float x = a[(r0 + i) * lda + (size_t)w->outlier_columns[o]];
+            for (size_t j = 0; j < cols; j++) v[j] += x * ow[o * RP_TILE_N + j];
+        }
+        rp_finish_row(v, cols, bias ? bias + n0 : NULL, activation, accumulate,
                       c + (r0 + i) * ldc + n0);
+    }
 }
 
 /// Rows per cache block: about 512 KB of fp32 activations, a multiple of 8.
@@ -135,9 +178,11 @@ RP_INLINE size_t row_block(size_t k) {
 
 // MARK: - scalar
 
-static void gemm_scalar(const float *a, size_t lda, size_t m, const uint16_t *packed, size_t k,
+static void gemm_scalar(const float *a, size_t lda, size_t m, const clipkit_bf16_weights *w,
                         size_t n_begin, size_t n_end, const float *bias, int activation,
                         int accumulate, float *c, size_t ldc) {
+    const uint16_t *packed = w->packed;
+    const size_t k = w->k;
     const size_t groups = clipkit_bf16_padded_k(k) / 2;
     float tile[RP_TILE_N];
     for (size_t n0 = n_begin; n0 < n_end; n0 += RP_TILE_N) {
@@ -149,7 +194,7 @@ static void gemm_scalar(const float *a, size_t lda, size_t m, const uint16_t *pa
                     s += a[r * lda + i] * bf16_to_float(packed[packed_index(n0 + j, i, groups)]);
                 tile[j] = s;
             }
-            finish_tile(tile, 1, r, n0, cols, bias, activation, accumulate, c, ldc);
+            finish_tile(tile, 1, r, n0, cols, a, lda, w, bias, activation, accumulate, c, ldc);
         }
     }
 }
@@ -197,9 +242,11 @@ RP_AVX2 RP_INLINE void tile_avx2(const int R, const float *a, size_t lda, const 
     }
 }
 
-RP_AVX2 static void gemm_avx2(const float *a, size_t lda, size_t m, const uint16_t *packed,
-                              size_t k, size_t n_begin, size_t n_end, const float *bias,
-                              int activation, int accumulate, float *c, size_t ldc) {
+RP_AVX2 static void gemm_avx2(const float *a, size_t lda, size_t m, const clipkit_bf16_weights *w,
+                              size_t n_begin, size_t n_end, const float *bias, int activation,
+                              int accumulate, float *c, size_t ldc) {
+    const uint16_t *packed = w->packed;
+    const size_t k = w->k;
     const size_t groups = clipkit_bf16_padded_k(k) / 2, block = row_block(k);
     float tile[4 * RP_TILE_N];
     for (size_t m0 = 0; m0 < m; m0 += block) {
@@ -220,7 +267,7 @@ RP_AVX2 static void gemm_avx2(const float *a, size_t lda, size_t m, const uint16
                     default: tile_avx2(1, ar, lda, wp, k, t); break;
                     }
                 }
-                finish_tile(tile, rows, r0, n0, cols, bias, activation, accumulate, c, ldc);
+                finish_tile(tile, rows, r0, n0, cols, a, lda, w, bias, activation, accumulate, c, ldc);
             }
         }
     }
@@ -265,9 +312,12 @@ RP_AVX512 RP_INLINE void tile_avx512(const int R, const float *a, size_t lda, co
     }
 }
 
-RP_AVX512 static void gemm_avx512(const float *a, size_t lda, size_t m, const uint16_t *packed,
-                                  size_t k, size_t n_begin, size_t n_end, const float *bias,
-                                  int activation, int accumulate, float *c, size_t ldc) {
+RP_AVX512 static void gemm_avx512(const float *a, size_t lda, size_t m,
+                                  const clipkit_bf16_weights *w, size_t n_begin, size_t n_end,
+                                  const float *bias, int activation, int accumulate, float *c,
+                                  size_t ldc) {
+    const uint16_t *packed = w->packed;
+    const size_t k = w->k;
     const size_t groups = clipkit_bf16_padded_k(k) / 2, block = row_block(k);
     float tile[8 * RP_TILE_N];
     for (size_t m0 = 0; m0 < m; m0 += block) {
@@ -289,7 +339,7 @@ RP_AVX512 static void gemm_avx512(const float *a, size_t lda, size_t m, const ui
                 case 2: tile_avx512(2, ar, lda, w0, w1, k, tile); break;
                 default: tile_avx512(1, ar, lda, w0, w1, k, tile); break;
                 }
-                finish_tile(tile, rows, r0, n0, cols, bias, activation, accumulate, c, ldc);
+                finish_tile(tile, rows, r0, n0, cols, a, lda, w, bias, activation, accumulate, c, ldc);
             }
         }
     }
@@ -319,10 +369,13 @@ RP_AVX512BF16 RP_INLINE void tile_bf16(const int R, const uint16_t *a, size_t ld
     }
 }
 
-RP_AVX512BF16 static void gemm_bf16(const uint16_t *a, size_t lda, size_t m,
-                                    const uint16_t *packed, size_t k, size_t n_begin,
+/// `a`: the rows rounded to bf16 (the dot products); `x`: the same in fp32 (outlier columns).
+RP_AVX512BF16 static void gemm_bf16(const float *x, size_t ldx, const uint16_t *a, size_t lda,
+                                    size_t m, const clipkit_bf16_weights *w, size_t n_begin,
                                     size_t n_end, const float *bias, int activation,
                                     int accumulate, float *c, size_t ldc) {
+    const uint16_t *packed = w->packed;
+    const size_t k = w->k;
     const size_t groups = clipkit_bf16_padded_k(k) / 2, block = 2 * row_block(k);
     float tile[8 * RP_TILE_N];
     for (size_t m0 = 0; m0 < m; m0 += block) {
@@ -344,7 +397,7 @@ RP_AVX512BF16 static void gemm_bf16(const uint16_t *a, size_t lda, size_t m,
                 case 2: tile_bf16(2, ar, lda, w0, w1, groups, tile); break;
                 default: tile_bf16(1, ar, lda, w0, w1, groups, tile); break;
                 }
-                finish_tile(tile, rows, r0, n0, cols, bias, activation, accumulate, c, ldc);
+                finish_tile(tile, rows, r0, n0, cols, x, ldx, w, bias, activation, accumulate, c, ldc);
             }
         }
     }
@@ -352,25 +405,23 @@ RP_AVX512BF16 static void gemm_bf16(const uint16_t *a, size_t lda, size_t m,
 #endif
 
 void clipkit_bf16_gemm(int variant, const float *a, size_t lda, const uint16_t *a16, size_t lda16,
-                       size_t m, const uint16_t *packed, size_t n, size_t k, size_t n_begin,
-                       size_t n_end, const float *bias, int activation, int accumulate, float *c,
-                       size_t ldc) {
-    (void)n;
+                       size_t m, const clipkit_bf16_weights *w, size_t n_begin, size_t n_end,
+                       const float *bias, int activation, int accumulate, float *c, size_t ldc) {
     if (!clipkit_bf16_supported(variant)) variant = CLIPKIT_BF16_SCALAR;
     switch (variant) {
 #if defined(__x86_64__)
     case CLIPKIT_BF16_AVX512BF16:
-        gemm_bf16(a16, lda16, m, packed, k, n_begin, n_end, bias, activation, accumulate, c, ldc);
+        gemm_bf16(a, lda, a16, lda16, m, w, n_begin, n_end, bias, activation, accumulate, c, ldc);
         return;
     case CLIPKIT_BF16_AVX512:
-        gemm_avx512(a, lda, m, packed, k, n_begin, n_end, bias, activation, accumulate, c, ldc);
+        gemm_avx512(a, lda, m, w, n_begin, n_end, bias, activation, accumulate, c, ldc);
         return;
     case CLIPKIT_BF16_AVX2:
-        gemm_avx2(a, lda, m, packed, k, n_begin, n_end, bias, activation, accumulate, c, ldc);
+        gemm_avx2(a, lda, m, w, n_begin, n_end, bias, activation, accumulate, c, ldc);
         return;
 #endif
     default:
-        gemm_scalar(a, lda, m, packed, k, n_begin, n_end, bias, activation, accumulate, c, ldc);
+        gemm_scalar(a, lda, m, w, n_begin, n_end, bias, activation, accumulate, c, ldc);
         return;
     }
 }

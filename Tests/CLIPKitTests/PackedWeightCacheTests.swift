@@ -72,6 +72,71 @@ import Testing
         #expect(try Self.embeddings(warm) == reference)
     }
 
+    /// A copy of tiny-clip whose vision layer norms each have two channels ×50 (CLIP-like
+    /// outliers), in a temporary folder the caller removes.
+    static func outlierModel() throws -> URL {
+        let source = Fixtures.url("models/tiny-clip")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("clipkit-outliers-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        for name in ["config.json", "model.safetensors"] {
+            try FileManager.default.copyItem(at: source.appendingPathComponent(name), to: directory.appendingPathComponent(name))
+        }
+        let url = directory.appendingPathComponent("model.safetensors")
+        var bytes = try [UInt8](Data(contentsOf: url))
+        let file = try SafeTensorsFile(url: url)
+        let headerLength = bytes.withUnsafeBytes { Int(UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self))) }
+        let norms = file.entries.filter { key, _ in
+            key.hasPrefix("vision_model.encoder.") && (key.hasSuffix("layer_norm1.weight") || key.hasSuffix("layer_norm2.weight"))
+        }
+        #expect(!norms.isEmpty)
+        for (_, entry) in norms {
+            #expect(entry.dtype == .f32)
+            for channel in [3, 17] {
+                let at = 8 + headerLength + entry.byteRange.lowerBound + 4 * channel
+                let value = bytes.withUnsafeBytes { Float(bitPattern: UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: at, as: UInt32.self))) }
+                withUnsafeBytes(of: (value * 50).bitPattern.littleEndian) { for i in 0..<4 { bytes[at + i] = $0[i] } }
+            }
+        }
+        try Data(bytes).write(to: url)
+        return directory
+    }
+
+    /// int8 and bf16 layers fed by outlier channels keep them in fp32 (the q/k/v projections and
+    /// fc1 of every vision layer), and those columns come back from the cache bit for bit.
+    @Test(arguments: [Precision.int8, .bf16])
+    func outlierColumnsSurviveTheCache(precision: Precision) throws {
+        let directory = try Self.outlierModel()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cache = Self.temporaryCache()
+        defer { Self.remove(cache) }
+        func load(_ cache: PackedWeightCache?) throws -> CLIPModel {
+            try CLIPModel(configuration: CLIPConfiguration.load(from: directory.appendingPathComponent("config.json")),
+                          weights: directory.appendingPathComponent("model.safetensors"), precision: precision,
+                          weightCache: cache, fp32Packed: false)
+        }
+        func outliers(_ layer: Linear) -> [Int32] {
+            switch layer.weights {
+            case .int8(let w): return w.outlierColumns
+            case .bf16(let w): return w.outliers.columns
+            case .fp32, .packedFP32: return []
+            }
+        }
+        let fresh = try load(nil)
+        for layer in fresh.vision.encoder.layers {
+            #expect(outliers(layer.attention.query) == [3, 17])
+            #expect(outliers(layer.mlp.up) == [3, 17])
+            #expect(outliers(layer.attention.outputProjection).isEmpty)
+        }
+        let reference = try Self.embeddings(fresh)
+        let cold = try load(cache)
+        #expect(cold.packedWeightLoad.wroteFile)
+        #expect(try Self.embeddings(cold) == reference)
+        let warm = try load(cache)
+        #expect(warm.packedWeightLoad.isHit, "\(warm.packedWeightLoad)")
+        #expect(outliers(warm.vision.encoder.layers[0].mlp.up) == [3, 17])
+        #expect(try Self.embeddings(warm) == reference)
+    }
+
     @Test(arguments: [Precision.int8, .bf16])
     func siglipModelsUseTheCacheToo(precision: Precision) throws {
         let cache = Self.temporaryCache()
@@ -162,7 +227,7 @@ import Testing
         let url = try Self.file(of: written)
         let original = try PackedWeightFile(url: url)
         let key = PackedWeightKey(weightsFile: written.weightsURL, family: .clip, precision: .int8, fp32Packed: false,
-                                  int8OutlierLimit: KernelVariants.int8OutlierLimit,
+                                  outlierColumnLimit: KernelVariants.outlierColumnLimit,
                                   int8WeightMax: Int(KernelVariants.int8WeightMax))
         #expect(original.key == key.digest)
 
@@ -284,7 +349,7 @@ import Testing
         func key(_ precision: Precision = .int8, family: ModelFamily = .clip, fp32Packed: Bool = false, limit: Int = 8,
                  weightMax: Int = 127) -> String {
             PackedWeightKey(weightsFile: weights, family: family, precision: precision, fp32Packed: fp32Packed,
-                            int8OutlierLimit: limit, int8WeightMax: weightMax).digest
+                            outlierColumnLimit: limit, int8WeightMax: weightMax).digest
         }
         let base = key()
         #expect(base == key())

@@ -48,6 +48,39 @@ private func relativeError(_ a: [Float], _ b: [Float]) -> Float {
     return zip(a, b).map { abs($0 - $1) }.max().map { $0 / scale } ?? 0
 }
 
+/// bf16 weights w[n, k] packed as a layer packs them: `outliers` (ascending) zero in the bf16
+/// panels, their fp32 weights packed for the epilogue.
+private struct BF16Layer {
+    let n: Int, k: Int
+    let outliers: [Int32]
+    var packed: [UInt16]
+    var outlierWeights: [Float]
+
+    init(_ w: [Float], n: Int, k: Int, outliers: [Int32] = []) {
+        (self.n, self.k, self.outliers) = (n, k, outliers)
+        packed = [UInt16](repeating: 0, count: clipkit_bf16_packed_count(n, k))
+        clipkit_bf16_pack_f32(w, n, k, outliers, outliers.count, &packed)
+        outlierWeights = [Float](repeating: 0, count: max(1, clipkit_padded_n(n) * outliers.count))
+        clipkit_pack_outlier_columns(w, n, k, outliers, outliers.count, &outlierWeights)
+    }
+
+    /// clipkit_bf16_gemm over columns `columns`, accumulating into `c` [m, n].
+    func gemm(_ variant: Int32, _ x: [Float], _ x16: [UInt16]?, ld16: Int, m: Int, columns: Range<Int>,
+              bias: [Float]?, activation: Int32, into c: inout [Float]) {
+        packed.withUnsafeBufferPointer { p in
+            outliers.withUnsafeBufferPointer { o in
+                outlierWeights.withUnsafeBufferPointer { ow in
+                    var w = clipkit_bf16_weights(packed: p.baseAddress, outlier_columns: o.baseAddress,
+                                                 outlier_weights: outliers.isEmpty ? nil : ow.baseAddress,
+                                                 outlier_count: outliers.count, n: n, k: k)
+                    clipkit_bf16_gemm(variant, x, k, x16, ld16, m, &w, columns.lowerBound, columns.upperBound,
+                                      bias, activation, 1, &c, n)
+                }
+            }
+        }
+    }
+}
+
 /// One int8 product problem: quantized weights built so that packing reproduces them exactly,
 /// quantized activations given directly.
 private struct Int8Problem {
@@ -417,23 +450,62 @@ private struct Int8Problem {
                 var x = (0..<(m * k)).map { _ in random.unit() }
                 if m > 2 { for c in 0..<k { x[k + c] = 0; x[2 * k + c] = 0.75 } }  // zero and constant rows
                 let bias = (0..<n).map { _ in random.unit() }
-                var packed = [UInt16](repeating: 0, count: clipkit_bf16_packed_count(n, k))
-                clipkit_bf16_pack_f32(w, n, k, &packed)
                 let ld = Int(clipkit_bf16_padded_k(k))
                 var x16 = [UInt16](repeating: 0, count: m * ld)
                 clipkit_bf16_convert_rows(x, m, k, k, &x16, ld)
                 let reference = rounds ? (0..<(m * k)).map { Float(bitPattern: UInt32(x16[($0 / k) * ld + $0 % k]) << 16) } : x
-                for activation in [Int32(CLIPKIT_ACTIVATION_NONE), Int32(CLIPKIT_ACTIVATION_QUICK_GELU)] {
-                    var expected = [Float](repeating: 0.25, count: m * n), actual = expected
-                    clipkit_bf16_gemm(Int32(CLIPKIT_BF16_SCALAR), reference, k, nil, 0, m, packed, n, k, 0, n,
-                                      bias, activation, 1, &expected, n)
-                    let split = min(n, 32)
-                    clipkit_bf16_gemm(variant, x, k, x16, ld, m, packed, n, k, 0, split, bias, activation, 1, &actual, n)
-                    clipkit_bf16_gemm(variant, x, k, x16, ld, m, packed, n, k, split, n, bias, activation, 1, &actual, n)
-                    let error = relativeError(actual, expected)
-                    #expect(error <= 1e-5, "\(name) \(shape) activation \(activation): \(error)")
+                // Without and with fp32 outlier columns (first and last; the scalar kernel reads
+                // the same rounded activations for the bf16 part but not for those columns).
+                for outliers in [[], Array(Set([0, Int32(k - 1)])).sorted()] {
+                    let layer = BF16Layer(w, n: n, k: k, outliers: outliers)
+                    for activation in [Int32(CLIPKIT_ACTIVATION_NONE), Int32(CLIPKIT_ACTIVATION_QUICK_GELU)] {
+                        var expected = [Float](repeating: 0.25, count: m * n), actual = expected
+                        var mixed = reference
+                        for r in 0..<m { for c in outliers { mixed[r * k + Int(c)] = x[r * k + Int(c)] } }
+                        layer.gemm(Int32(CLIPKIT_BF16_SCALAR), mixed, nil, ld16: 0, m: m, columns: 0..<n, bias: bias,
+                                   activation: activation, into: &expected)
+                        let split = min(n, 32)
+                        layer.gemm(variant, x, x16, ld16: ld, m: m, columns: 0..<split, bias: bias, activation: activation,
+                                   into: &actual)
+                        layer.gemm(variant, x, x16, ld16: ld, m: m, columns: split..<n, bias: bias, activation: activation,
+                                   into: &actual)
+                        let error = relativeError(actual, expected)
+                        #expect(error <= 1e-5, "\(name) \(shape) outliers \(outliers) activation \(activation): \(error)")
+                    }
                 }
             }
+        }
+    }
+
+    /// Outlier columns are computed in fp32 by every variant: with every other weight and
+    /// activation exactly representable in bf16, a product whose outlier columns hold ×50
+    /// activations and weights bf16 cannot represent comes out as in fp32 (1e-6 relative, the
+    /// summation order), where the same layer packed without outlier columns is off by far more.
+    @Test func bf16OutlierColumnsAreExactInFP32() {
+        var random = TestRandom(state: 21)
+        let (m, n, k) = (11, 70, 96)
+        let outliers: [Int32] = [5, 40, 95]
+        func bf16(_ x: Float) -> Float { Float(bitPattern: UInt32(clipkit_bf16_from_float(x)) << 16) }
+        var w = (0..<(n * k)).map { _ in bf16(random.unit() * 0.1) }
+        var x = (0..<(m * k)).map { _ in bf16(random.unit()) }
+        for r in 0..<n { for c in outliers { w[r * k + Int(c)] = random.unit() * 0.1 } }
+        for r in 0..<m { for c in outliers { x[r * k + Int(c)] = 50 * random.unit() } }
+        var exact = [Float](repeating: 0, count: m * n)
+        for r in 0..<m {
+            for c in 0..<n {
+                exact[r * n + c] = Float((0..<k).reduce(0.0) { $0 + Double(x[r * k + $1]) * Double(w[c * k + $1]) })
+            }
+        }
+        let ld = Int(clipkit_bf16_padded_k(k))
+        var x16 = [UInt16](repeating: 0, count: m * ld)
+        clipkit_bf16_convert_rows(x, m, k, k, &x16, ld)
+        let kept = BF16Layer(w, n: n, k: k, outliers: outliers), rounded = BF16Layer(w, n: n, k: k)
+        for (variant, name) in Self.bf16Supported {
+            var withColumns = [Float](repeating: 0, count: m * n), without = withColumns
+            kept.gemm(variant, x, x16, ld16: ld, m: m, columns: 0..<n, bias: nil, activation: 0, into: &withColumns)
+            rounded.gemm(variant, x, x16, ld16: ld, m: m, columns: 0..<n, bias: nil, activation: 0, into: &without)
+            #expect(relativeError(withColumns, exact) <= 1e-6, "\(name): \(relativeError(withColumns, exact))")
+            #expect(relativeError(without, exact) >= 1e-4, "\(name) without outlier columns: \(relativeError(without, exact))")
         }
     }
 
@@ -448,9 +520,16 @@ private struct Int8Problem {
         let raw: [UInt16] = (0..<(5 * 7)).map { UInt16(0x3C00 + $0 * 3) }
         let floats = raw.map { Float(bitPattern: UInt32($0) << 16) }
         var fromRaw = [UInt16](repeating: 0, count: clipkit_bf16_packed_count(5, 7)), fromFloats = fromRaw
-        clipkit_bf16_pack_raw(raw, 5, 7, &fromRaw)
-        clipkit_bf16_pack_f32(floats, 5, 7, &fromFloats)
+        clipkit_bf16_pack_raw(raw, 5, 7, nil, 0, &fromRaw)
+        clipkit_bf16_pack_f32(floats, 5, 7, nil, 0, &fromFloats)
         #expect(fromRaw == fromFloats)
+        // Outlier columns pack the same from both, and their widened fp32 weights are exact.
+        let columns: [Int32] = [1, 6]
+        var rawColumns = [Float](repeating: -1, count: clipkit_padded_n(5) * 2), floatColumns = rawColumns
+        clipkit_pack_outlier_columns_bf16(raw, 5, 7, columns, 2, &rawColumns)
+        clipkit_pack_outlier_columns(floats, 5, 7, columns, 2, &floatColumns)
+        #expect(rawColumns == floatColumns)
+        #expect(rawColumns[32 + 4] == floats[4 * 7 + 6])
     }
 
     /// Packing split into 16-row ranges (as the workers do at load) gives the same bytes,
@@ -480,17 +559,28 @@ private struct Int8Problem {
         #expect(untouched.allSatisfy { $0 == 99 })
 
         let floats = (0..<(n * k)).map { _ in random.unit() }
-        var bf16Whole = [UInt16](repeating: 0, count: clipkit_bf16_packed_count(n, k))
-        clipkit_bf16_pack_f32(floats, n, k, &bf16Whole)
+        var bf16Whole = [UInt16](repeating: 0, count: clipkit_bf16_packed_count(n, k)), bf16All = bf16Whole
+        clipkit_bf16_pack_f32(floats, n, k, columns, columns.count, &bf16Whole)
+        clipkit_bf16_pack_f32(floats, n, k, nil, 0, &bf16All)
         var bf16Split = [UInt16](repeating: 0xFFFF, count: bf16Whole.count)
         let raw = floats.map { clipkit_bf16_from_float($0) }
         var rawSplit = bf16Split
         for start in stride(from: 0, to: n, by: 16) {
-            clipkit_bf16_pack_f32_rows(floats, n, k, start, min(n, start + 16), &bf16Split)
-            clipkit_bf16_pack_raw_rows(raw, n, k, start, min(n, start + 16), &rawSplit)
+            clipkit_bf16_pack_f32_rows(floats, n, k, columns, columns.count, start, min(n, start + 16), &bf16Split)
+            clipkit_bf16_pack_raw_rows(raw, n, k, columns, columns.count, start, min(n, start + 16), &rawSplit)
         }
         #expect(bf16Split == bf16Whole)
         #expect(rawSplit == bf16Whole)
+        // The skipped columns, and only they, are zero: packed index of (row, column) in 16-row
+        // panels of column pairs.
+        let groups = (k + 1) / 2
+        func index(_ row: Int, _ column: Int) -> Int { ((row / 16) * groups + column / 2) * 32 + (row % 16) * 2 + column % 2 }
+        for row in 0..<n {
+            for column in 0..<k {
+                let skipped = columns.contains(Int32(column))
+                #expect(bf16Whole[index(row, column)] == (skipped ? 0 : bf16All[index(row, column)]))
+            }
+        }
     }
 
     /// The AVX2 int8 probe times its multiplies, not just its additions: vpmaddwd retires about

@@ -19,7 +19,7 @@ FuzzSupport.run { start, count in
         let seed = Int(input[1]) &+ 31 &* i
         let kind = kinds[(seed / 3) % 3]
         let (output, columns) = (1 + seed % 40, 1 + (seed / 7) % 24)
-        let outliers = kind == .int8 ? min(columns, (seed / 5) % 3) : 0
+        let outliers = kind == .fp32 ? 0 : min(columns, (seed / 5) % 3)
         let lengths = PackedWeightFile.bufferLengths(kind, output: output, input: columns, outlierCount: outliers)
         let first = owned.count
         for (b, length) in lengths.enumerated() {

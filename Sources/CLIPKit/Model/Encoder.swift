@@ -10,13 +10,14 @@ struct EncoderLayer: Sendable {
          activation: Activation, epsilon: Float, precision: Precision = .fp32) throws {
         layerNorm1 = try LayerNorm(scope.scoped("layer_norm1"), width: width, epsilon: epsilon)
         layerNorm2 = try LayerNorm(scope.scoped("layer_norm2"), width: width, epsilon: epsilon)
-        let int8 = precision == .int8
+        // int8 and bf16 layers keep the layer norms' outlier channels in fp32.
+        let reduced = precision != .fp32
         attention = try SelfAttention(scope.scoped("self_attn"), width: width, headCount: headCount,
                                       precision: precision,
-                                      inputOutliers: int8 ? layerNorm1.outlierColumns() : [])
+                                      inputOutliers: reduced ? layerNorm1.outlierColumns() : [])
         mlp = try MLP(scope.scoped("mlp"), width: width, intermediateSize: intermediateSize,
                       activation: activation, precision: precision,
-                      inputOutliers: int8 ? layerNorm2.outlierColumns() : [])
+                      inputOutliers: reduced ? layerNorm2.outlierColumns() : [])
     }
 
     func apply(layout: SequenceLayout, causal: Bool, workspace ws: Workspace) {

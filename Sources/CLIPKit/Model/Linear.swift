@@ -13,8 +13,8 @@ struct Linear: Sendable {
     let outputSize: Int
 
     /// Loads `weight` (and `bias`) under `scope`, keeping the weight in the form `precision`
-    /// computes with (packed weights from the load's packed-weight cache where it has them). `outlierColumns` (ascending) are input columns an int8 layer computes in
-    /// fp32. `weightKey` and `biasKey` name the tensors where a checkpoint does not call them
+    /// computes with (packed weights from the load's packed-weight cache where it has them).
+    /// `outlierColumns` (ascending) are input columns an int8 or bf16 layer computes in fp32. `weightKey` and `biasKey` name the tensors where a checkpoint does not call them
     /// `weight` and `bias` (`torch.nn.MultiheadAttention`'s `in_proj_weight`). `weightShape`
     /// is the stored tensor's shape where it is not [output, input] but flattens to it in
     /// row-major order (a convolution's [output, channels, height, width] whose kernel covers
@@ -33,11 +33,12 @@ struct Linear: Sendable {
                 weights = .fp32(try scope.tensor(weightKey, shape: shape))
             }
         case .bf16:
-            weights = try scope.packedWeights(weightKey, shape: shape, kind: .bf16, output: output, input: input) {
+            weights = try scope.packedWeights(weightKey, shape: shape, kind: .bf16, output: output, input: input,
+                                              outlierColumns: outlierColumns) {
                 let stored = try scope.storedTensor(weightKey, shape: shape)
                 return .bf16(try BF16Weights(dtype: stored.dtype, bytes: stored.bytes,
                                              floats: { try scope.tensor(weightKey, shape: shape) },
-                                             output: output, input: input))
+                                             output: output, input: input, outlierColumns: outlierColumns))
             }
         case .int8:
             // Σ (a − z) w stays inside Int32 for any input width below 2^16 (255 · 127 · k; the
@@ -215,10 +216,13 @@ struct Linear: Sendable {
             }
         case (.bf16(let w), .bf16(let x, let rounded, let roundedStride)):
             withExtendedLifetime(w) {
-                clipkit_bf16_gemm(KernelVariants.bf16, x + first * inputSize, inputSize,
-                                  rounded.map { $0 + first * roundedStride }, roundedStride, rows.count,
-                                  w.packed, outputSize, inputSize, columns.lowerBound, columns.upperBound,
-                                  bias?.pointer, code, accumulateFlag, out + first * stride, stride)
+                w.outliers.columns.withUnsafeBufferPointer { outlierColumns in
+                    var descriptor = w.descriptor(columns: outlierColumns.baseAddress)
+                    clipkit_bf16_gemm(KernelVariants.bf16, x + first * inputSize, inputSize,
+                                      rounded.map { $0 + first * roundedStride }, roundedStride, rows.count,
+                                      &descriptor, columns.lowerBound, columns.upperBound,
+                                      bias?.pointer, code, accumulateFlag, out + first * stride, stride)
+                }
             }
         default:
             // allowed: internal invariant; inputs are prepared by a layer of the same precision.
@@ -316,11 +320,11 @@ struct LayerNorm: Sendable {
         return .int8(q)
     }
 
-    /// Input columns of the layers this norm feeds that an int8 layer should keep in fp32: those
-    /// whose scale or shift is far above the rest (|γ| + |β| over 6× the median), at most
-    /// ``ReducedPrecisionBuffers/maxOutliers`` (the largest), ascending. CLIP ViTs have a few
-    /// such channels; one of them would otherwise set every token's quantization step.
-    /// `CLIPKIT_INT8_OUTLIERS=N` lowers the limit (0 turns the fp32 columns off).
+    /// Input columns of the layers this norm feeds that an int8 or bf16 layer should keep in
+    /// fp32 (``OutlierColumns``): those whose scale or shift is far above the rest (|γ| + |β|
+    /// over 6× the median), at most ``KernelVariants/outlierColumnLimit`` (the largest),
+    /// ascending. CLIP ViTs have a few such channels; in int8 one of them would otherwise set
+    /// every token's quantization step, in bf16 its rounded weights would carry most of the error.
     func outlierColumns() -> [Int32] {
         let scores = (0..<width).map { abs(weight.pointer[$0]) + abs(bias.pointer[$0]) }
         let sorted = scores.sorted()
@@ -329,7 +333,7 @@ struct LayerNorm: Sendable {
         let threshold = 6 * median
         let candidates = scores.indices.filter { scores[$0] > threshold }
             .sorted { scores[$0] > scores[$1] }
-            .prefix(KernelVariants.int8OutlierLimit)
+            .prefix(KernelVariants.outlierColumnLimit)
         return candidates.sorted().map { Int32($0) }
     }
 }

@@ -64,7 +64,7 @@ final class PackedWeightSession {
                      fp32Packed: Bool) -> PackedWeightSession? {
         guard let cache, precision != .fp32 || fp32Packed else { return nil }
         let key = PackedWeightKey(weightsFile: weights, family: family, precision: precision, fp32Packed: fp32Packed,
-                                  int8OutlierLimit: KernelVariants.int8OutlierLimit,
+                                  outlierColumnLimit: KernelVariants.outlierColumnLimit,
                                   int8WeightMax: Int(KernelVariants.int8WeightMax))
         return PackedWeightSession(cache: cache, key: key)
     }
@@ -79,13 +79,9 @@ final class PackedWeightSession {
         case .fp32:
             return FP32Weights(mapped: buffers[0], output: output, input: input, mapping: file.mapping).map { .packedFP32($0) }
         case .bf16:
-            return BF16Weights(mapped: buffers[0], output: output, input: input, mapping: file.mapping).map { .bf16($0) }
+            return BF16Weights(mapped: buffers, output: output, input: input, outlierColumns: outlierColumns,
+                               mapping: file.mapping).map { .bf16($0) }
         case .int8:
-            let stored = buffers[3]
-            let matches = outlierColumns.enumerated().allSatisfy { i, column in
-                Int32(littleEndian: stored.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self)) == column
-            }
-            guard matches else { return nil }
             return Int8Weights(mapped: buffers, output: output, input: input, outlierColumns: outlierColumns,
                                mapping: file.mapping).map { .int8($0) }
         }
@@ -133,7 +129,7 @@ final class PackedWeightSession {
             case .bf16(let w):
                 return try w.withBuffers { buffers in
                     try visit(index + 1, done + [.init(name: name, kind: .bf16, output: w.outputSize, input: w.inputSize,
-                                                       outlierCount: 0, buffers: buffers)])
+                                                       outlierCount: w.outliers.columns.count, buffers: buffers)])
                 }
             case .int8(let w):
                 return try w.withBuffers { buffers in

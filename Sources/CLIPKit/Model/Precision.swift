@@ -74,11 +74,12 @@ enum KernelVariants {
     static let int8ActivationSize = clipkit_int8_activation_size(int8)
     /// Largest quantized weight magnitude of the int8 variant in use (its weights are packed so).
     static let int8WeightMax = clipkit_int8_weight_max(int8)
-    /// Most input columns an int8 layer keeps in fp32: ``ReducedPrecisionBuffers/maxOutliers``,
-    /// or fewer when `CLIPKIT_INT8_OUTLIERS` (0...8) says so (to measure what they buy).
-    static let int8OutlierLimit: Int = {
+    /// Most input columns an int8 or bf16 layer keeps in fp32 (``OutlierColumns``):
+    /// ``ReducedPrecisionBuffers/maxOutliers``, or fewer when `CLIPKIT_OUTLIER_COLUMNS` (0...8)
+    /// says so (to measure what they buy).
+    static let outlierColumnLimit: Int = {
         let limit = ReducedPrecisionBuffers.maxOutliers
-        guard let text = ProcessInfo.processInfo.environment["CLIPKIT_INT8_OUTLIERS"], let value = Int(text) else {
+        guard let text = ProcessInfo.processInfo.environment["CLIPKIT_OUTLIER_COLUMNS"], let value = Int(text) else {
             return limit
         }
         return min(max(0, value), limit)

@@ -13,7 +13,7 @@ struct SelfAttention: Sendable {
     let headCount: Int
     var headSize: Int { width / headCount }
 
-    /// `inputOutliers`: columns of the layer-norm output int8 projections keep in fp32.
+    /// `inputOutliers`: columns of the layer-norm output int8 / bf16 projections keep in fp32.
     init(_ scope: WeightScope, width: Int, headCount: Int, precision: Precision = .fp32,
          inputOutliers: [Int32] = []) throws {
         // Three products instead of one stacked matrix: stacking copied the weights (85 MB for
@@ -84,7 +84,7 @@ struct MLP: Sendable {
     let down: Linear
     let activation: Activation
 
-    /// `inputOutliers`: columns of the layer-norm output an int8 `fc1` keeps in fp32.
+    /// `inputOutliers`: columns of the layer-norm output an int8 / bf16 `fc1` keeps in fp32.
     init(_ scope: WeightScope, width: Int, intermediateSize: Int, activation: Activation,
          precision: Precision = .fp32, inputOutliers: [Int32] = []) throws {
         up = try Linear(scope.scoped("fc1"), input: width, output: intermediateSize,

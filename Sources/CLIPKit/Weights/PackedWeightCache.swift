@@ -9,7 +9,7 @@ import Foundation
 /// the weights file's content id (``ModelIdentity/init(weightsFile:variant:)``: Hub etag, or path
 /// + size + modification time), the model family, the precision, and everything that changes
 /// the packed bytes: the packing layout version, whether fp32 layers are packed
-/// (`CLIPKIT_FP32_GEMM`), the int8 outlier-column limit (`CLIPKIT_INT8_OUTLIERS`) and the int8
+/// (`CLIPKIT_FP32_GEMM`), the outlier-column limit (`CLIPKIT_OUTLIER_COLUMNS`) and the int8
 /// weight range of the kernel variant (`clipkit_int8_weight_max`). The kernel variant itself
 /// is not part of it: every variant of a precision reads one packed layout
 /// (CLIPKitReducedPrecision.h), and bf16's variant is chosen by a run-time measurement.
@@ -181,9 +181,10 @@ public enum PackedWeightCacheError: LocalizedError, Equatable, Sendable {
 /// (the file's name).
 struct PackedWeightKey: Sendable, Equatable {
     /// Bump when any packed layout (CLIPKitReducedPrecision.h: int8 16-row panels of 4-byte
-    /// groups, scales, sums and outlier columns; bf16 16-row panels of pairs; fp32 32-column
-    /// panels) or what a packed weight holds changes.
-    static let packingLayoutVersion = 1
+    /// groups, scales, sums and outlier columns; bf16 16-row panels of pairs and outlier columns;
+    /// fp32 32-column panels) or what a packed weight holds changes. 2: bf16 layers keep outlier
+    /// columns in fp32.
+    static let packingLayoutVersion = 2
 
     let identity: String
     let digest: String
@@ -196,8 +197,8 @@ struct PackedWeightKey: Sendable, Equatable {
     }
 
     /// The key of `weightsFile`'s linear layers for `family` in `precision`, fp32 layers packed
-    /// or not, int8 layers with at most `int8OutlierLimit` outlier columns.
-    init(weightsFile: URL, family: ModelFamily, precision: Precision, fp32Packed: Bool, int8OutlierLimit: Int,
+    /// or not, int8 and bf16 layers with at most `outlierColumnLimit` outlier columns.
+    init(weightsFile: URL, family: ModelFamily, precision: Precision, fp32Packed: Bool, outlierColumnLimit: Int,
          int8WeightMax: Int) {
         let lines = [
             "weights \(ModelIdentity(weightsFile: weightsFile).contentID)",
@@ -205,7 +206,7 @@ struct PackedWeightKey: Sendable, Equatable {
             "precision \(precision.rawValue)",
             "packing layout \(Self.packingLayoutVersion), file format \(PackedWeightFile.version)",
             "fp32 layers \(fp32Packed ? "packed" : "on BLAS")",
-            "int8 outlier columns at most \(int8OutlierLimit)",
+            "outlier columns at most \(outlierColumnLimit)",
             "int8 weights within ±\(int8WeightMax)",
         ]
         self.init(identity: lines.joined(separator: "\n"))

@@ -7,7 +7,7 @@ import Foundation
 ///
 /// ```
 /// 0    magic "CLIPKPWT"            8 bytes
-/// 8    version                     u32 (1)
+/// 8    version                     u32 (2)
 /// 12   entryCount                  u32
 /// 16   identityBytes               u32 length of the identity text
 /// 20   namesBytes                  u32 length of the names area
@@ -31,9 +31,10 @@ import Foundation
 ///                                  buffer's end rounded up to 64
 /// ```
 ///
-/// Buffers per kind: fp32 `packed` floats; bf16 `packed` u16; int8 `packed` s8, `scales` f32
-/// [output], `sums` i32 [output], `outlierColumns` i32 [outlierCount], `outlierWeights` f32
-/// [paddedOutput × outlierCount].
+/// Buffers per kind: fp32 `packed` floats; bf16 `packed` u16, `outlierColumns` i32
+/// [outlierCount], `outlierWeights` f32 [paddedOutput × outlierCount]; int8 `packed` s8,
+/// `scales` f32 [output], `sums` i32 [output], `outlierColumns`, `outlierWeights`.
+/// (Version 1 had no outlier columns in bf16 entries.)
 ///
 /// Checksums: both are ``ChecksumState`` (a 4-lane multiply-rotate hash). Measured on the 2-core
 /// EPYC of docs/performance.md, hashing runs at memory speed, 20–40 ms per 100 MB, about what a
@@ -44,7 +45,7 @@ import Foundation
 /// entries split over the workers.
 struct PackedWeightFile {
     static let magic = Array("CLIPKPWT".utf8)
-    static let version: UInt32 = 1
+    static let version: UInt32 = 2
     static let headerSize = 128
     static let entrySize = 128
     static let alignment = 64
@@ -61,12 +62,18 @@ struct PackedWeightFile {
     enum Kind: UInt32, Sendable {
         /// One buffer: fp32 weights packed for clipkit's fp32 kernels.
         case fp32 = 1
-        /// One buffer: bf16 weights packed for the bf16 kernels.
+        /// Three buffers: bf16 weights packed for the bf16 kernels, outlier columns, outlier weights.
         case bf16 = 2
         /// Five buffers: packed s8, scales, sums, outlier columns, outlier weights.
         case int8 = 3
 
-        var bufferCount: Int { self == .int8 ? 5 : 1 }
+        var bufferCount: Int {
+            switch self {
+            case .fp32: return 1
+            case .bf16: return 3
+            case .int8: return 5
+            }
+        }
     }
 
     /// One entry as read from a file; every offset and length is checked against the file.
@@ -145,7 +152,7 @@ struct PackedWeightFile {
             let input64 = raw.le(UInt64.self, at: at + 24)
             let outliers64 = raw.le(UInt64.self, at: at + 32)
             guard (1...UInt64(Self.maxDimension)).contains(output64), (1...UInt64(Self.maxDimension)).contains(input64),
-                  outliers64 <= UInt64(Self.maxOutliers), outliers64 <= input64, kind == .int8 || outliers64 == 0
+                  outliers64 <= UInt64(Self.maxOutliers), outliers64 <= input64, kind != .fp32 || outliers64 == 0
             else { throw fail("\(name): dimensions out of range") }
             let (output, input, outliers) = (Int(output64), Int(input64), Int(outliers64))
             let expected = Self.bufferLengths(kind, output: output, input: input, outlierCount: outliers)
@@ -192,7 +199,8 @@ struct PackedWeightFile {
     static func bufferLengths(_ kind: Kind, output: Int, input: Int, outlierCount: Int) -> [Int] {
         switch kind {
         case .fp32: return [4 * clipkit_fp32_packed_count(output, input)]
-        case .bf16: return [2 * clipkit_bf16_packed_count(output, input)]
+        case .bf16:
+            return [2 * clipkit_bf16_packed_count(output, input), 4 * outlierCount, 4 * clipkit_padded_n(output) * outlierCount]
         case .int8:
             return [clipkit_int8_packed_size(output, input), 4 * output, 4 * output, 4 * outlierCount,
                     4 * clipkit_padded_n(output) * outlierCount]

@@ -187,26 +187,47 @@ size_t clipkit_bf16_packed_count(size_t n, size_t k);
 /// fp32 → bf16, round to nearest even (NaN stays NaN).
 uint16_t clipkit_bf16_from_float(float x);
 
-/// Packs weights w[n, k] given as fp32 (rounded to bf16) or as raw little-endian bf16.
-void clipkit_bf16_pack_f32(const float *w, size_t n, size_t k, uint16_t *packed);
-void clipkit_bf16_pack_raw(const uint16_t *w, size_t n, size_t k, uint16_t *packed);
+/// Packs weights w[n, k] given as fp32 (rounded to bf16) or as raw little-endian bf16. Columns
+/// listed in `skip` (sorted ascending, `skip_count` of them) are set to zero: the caller computes
+/// them in fp32 (clipkit_bf16_weights' outlier columns).
+void clipkit_bf16_pack_f32(const float *w, size_t n, size_t k, const int32_t *skip,
+                           size_t skip_count, uint16_t *packed);
+void clipkit_bf16_pack_raw(const uint16_t *w, size_t n, size_t k, const int32_t *skip,
+                           size_t skip_count, uint16_t *packed);
 /// The same for output rows [row_begin, row_end) only, as clipkit_int8_pack_rows.
-void clipkit_bf16_pack_f32_rows(const float *w, size_t n, size_t k, size_t row_begin,
-                                size_t row_end, uint16_t *packed);
-void clipkit_bf16_pack_raw_rows(const uint16_t *w, size_t n, size_t k, size_t row_begin,
-                                size_t row_end, uint16_t *packed);
+void clipkit_bf16_pack_f32_rows(const float *w, size_t n, size_t k, const int32_t *skip,
+                                size_t skip_count, size_t row_begin, size_t row_end,
+                                uint16_t *packed);
+void clipkit_bf16_pack_raw_rows(const uint16_t *w, size_t n, size_t k, const int32_t *skip,
+                                size_t skip_count, size_t row_begin, size_t row_end,
+                                uint16_t *packed);
+
+/// clipkit_pack_outlier_columns for raw little-endian bf16 weights (widened exactly to fp32).
+void clipkit_pack_outlier_columns_bf16(const uint16_t *w, size_t n, size_t k,
+                                       const int32_t *columns, size_t count, float *out);
 
 /// Rounds x[rows, k] (rows `ldx` apart) to bf16 rows `ld` apart (ld ≥ padded k, padding zero).
 void clipkit_bf16_convert_rows(const float *x, size_t rows, size_t k, size_t ldx, uint16_t *out,
                                size_t ld);
 
-/// c[m, n] = act(Σ_k a[m, k] · w[n, k] + bias[n]) (+ c when `accumulate`) for columns
-/// n_begin..<n_end (n_begin a multiple of 32). Variants that round activations read `a16`
-/// (clipkit_bf16_convert_rows output, rows `lda16` apart), the others `a` (rows `lda` apart).
+/// Packed bf16 weights of one layer.
+typedef struct {
+    const uint16_t *packed;         ///< clipkit_bf16_packed_count(n, k) values
+    const int32_t *outlier_columns; ///< input columns computed in fp32, ascending, or NULL
+    const float *outlier_weights;   ///< clipkit_pack_outlier_columns output, or NULL
+    size_t outlier_count;
+    size_t n, k;
+} clipkit_bf16_weights;
+
+/// c[m, n] = act(Σ_k a[m, k] · w[n, k] + Σ_j a[m, col_j] · w[n, col_j] + bias[n]) (+ c when
+/// `accumulate`) for columns n_begin..<n_end (n_begin a multiple of 32): the first sum over the
+/// packed bf16 weights (zero in the outlier columns col_j), the second in fp32 from the fp32
+/// activations and weights. Variants that round activations read `a16`
+/// (clipkit_bf16_convert_rows output, rows `lda16` apart) for the first sum; every variant
+/// reads `a` (rows `lda` apart) for the rest.
 void clipkit_bf16_gemm(int variant, const float *a, size_t lda, const uint16_t *a16, size_t lda16,
-                       size_t m, const uint16_t *packed, size_t n, size_t k, size_t n_begin,
-                       size_t n_end, const float *bias, int activation, int accumulate, float *c,
-                       size_t ldc);
+                       size_t m, const clipkit_bf16_weights *w, size_t n_begin, size_t n_end,
+                       const float *bias, int activation, int accumulate, float *c, size_t ldc);
 
 // MARK: - fp32
 
