@@ -14,7 +14,8 @@ struct Linear: Sendable {
 
     /// Loads `weight` (and `bias`) under `scope`, keeping the weight in the form `precision`
     /// computes with (packed weights from the load's packed-weight cache where it has them).
-    /// `outlierColumns` (ascending) are input columns an int8 or bf16 layer computes in fp32. `weightKey` and `biasKey` name the tensors where a checkpoint does not call them
+    /// `outlierColumns` (ascending) are input columns an int8 or bf16 layer computes in fp32.
+    /// `weightKey` and `biasKey` name the tensors where a checkpoint does not call them
     /// `weight` and `bias` (`torch.nn.MultiheadAttention`'s `in_proj_weight`). `weightShape`
     /// is the stored tensor's shape where it is not [output, input] but flattens to it in
     /// row-major order (a convolution's [output, channels, height, width] whose kernel covers
@@ -215,14 +216,11 @@ struct Linear: Sendable {
                                   code, accumulateFlag, out + first * stride, stride, scratch)
             }
         case (.bf16(let w), .bf16(let x, let rounded, let roundedStride)):
-            withExtendedLifetime(w) {
-                w.outliers.columns.withUnsafeBufferPointer { outlierColumns in
-                    var descriptor = w.descriptor(columns: outlierColumns.baseAddress)
-                    clipkit_bf16_gemm(KernelVariants.bf16, x + first * inputSize, inputSize,
-                                      rounded.map { $0 + first * roundedStride }, roundedStride, rows.count,
-                                      &descriptor, columns.lowerBound, columns.upperBound,
-                                      bias?.pointer, code, accumulateFlag, out + first * stride, stride)
-                }
+            w.withDescriptor { descriptor in
+                clipkit_bf16_gemm(KernelVariants.bf16, x + first * inputSize, inputSize,
+                                  rounded.map { $0 + first * roundedStride }, roundedStride, rows.count,
+                                  descriptor, columns.lowerBound, columns.upperBound,
+                                  bias?.pointer, code, accumulateFlag, out + first * stride, stride)
             }
         default:
             // allowed: internal invariant; inputs are prepared by a layer of the same precision.

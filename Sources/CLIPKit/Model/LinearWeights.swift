@@ -252,11 +252,16 @@ final class BF16Weights: @unchecked Sendable {
         }
     }
 
-    /// The C view of these weights, valid while `self` lives; `columns` is `outliers.columns`'
-    /// storage, which must outlive the use too.
-    func descriptor(columns: UnsafePointer<Int32>?) -> clipkit_bf16_weights {
-        clipkit_bf16_weights(packed: packed, outlier_columns: columns, outlier_weights: outliers.packedWeights,
-                             outlier_count: outliers.columns.count, n: outputSize, k: inputSize)
+    /// The C view of these weights, valid inside `body` only.
+    func withDescriptor<R>(_ body: (UnsafePointer<clipkit_bf16_weights>) throws -> R) rethrows -> R {
+        try withExtendedLifetime(self) {
+            try outliers.columns.withUnsafeBufferPointer { columns in
+                var descriptor = clipkit_bf16_weights(packed: packed, outlier_columns: columns.baseAddress,
+                                                      outlier_weights: outliers.packedWeights,
+                                                      outlier_count: columns.count, n: outputSize, k: inputSize)
+                return try body(&descriptor)
+            }
+        }
     }
 }
 
