@@ -138,7 +138,7 @@ void clipkit_pack_outlier_columns_bf16(const uint16_t *w, size_t n, size_t k,
         for (size_t j = 0; j < count; j++) {
             uint16_t v;
             memcpy(&v, w + row * k + (size_t)columns[j], sizeof v);  // the source may be unaligned
-            out[(row / RP_TILE_N) * count * RP_TILE_N + j * RP_TILE_N + row % RP_TILE_N] = bf16_to_float(v);
+            out[rp_outlier_index(row, j, count)] = bf16_to_float(v);
         }
 }
 
@@ -172,7 +172,7 @@ RP_INLINE void finish_tile(float *tile, size_t rows, size_t r0, size_t n0, size_
                            const bf16_epilogue *e) {
     const clipkit_bf16_weights *w = e->w;
     const size_t count = w->outlier_count;
-    const float *ow = count ? w->outlier_weights + (n0 / RP_TILE_N) * count * RP_TILE_N : NULL;
+    const float *ow = count ? w->outlier_weights + rp_outlier_index(n0, 0, count) : NULL;
     for (size_t i = 0; i < rows; i++) {
         float *v = tile + i * RP_TILE_N;
         for (size_t o = 0; o < count; o++) {
@@ -183,8 +183,6 @@ RP_INLINE void finish_tile(float *tile, size_t rows, size_t r0, size_t n0, size_
                       e->c + (r0 + i) * e->ldc + n0);
     }
 }
-
-#define RP_NOINLINE __attribute__((noinline))
 
 /// Rows per cache block: about 512 KB of fp32 activations, a multiple of 8.
 RP_INLINE size_t row_block(size_t k) {
@@ -398,12 +396,12 @@ RP_AVX512BF16 RP_INLINE void tile_bf16(const int R, const uint16_t *a, size_t ld
     }
 }
 
-/// `a`: the rows rounded to bf16 (the dot products); `x`: the same in fp32 (outlier columns).
 RP_AVX512BF16 RP_NOINLINE static void finish_tile_bf16(float *tile, size_t rows, size_t r0,
                                                        size_t n0, size_t cols, const bf16_epilogue *e) {
     finish_tile(tile, rows, r0, n0, cols, e);
 }
 
+/// `a`: the rows rounded to bf16 (the dot products); `x`: the same in fp32 (outlier columns).
 RP_AVX512BF16 static void gemm_bf16(const float *x, size_t ldx, const uint16_t *a, size_t lda,
                                     size_t m, const clipkit_bf16_weights *w, size_t n_begin,
                                     size_t n_end, const float *bias, int activation,

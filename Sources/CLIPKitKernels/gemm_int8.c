@@ -118,8 +118,7 @@ void clipkit_pack_outlier_columns(const float *w, size_t n, size_t k, const int3
     memset(out, 0, np * count * sizeof(float));
     for (size_t row = 0; row < n; row++)
         for (size_t j = 0; j < count; j++)
-            out[(row / RP_TILE_N) * count * RP_TILE_N + j * RP_TILE_N + row % RP_TILE_N] =
-                w[row * k + (size_t)columns[j]];
+            out[rp_outlier_index(row, j, count)] = w[row * k + (size_t)columns[j]];
 }
 
 // MARK: - activation quantization
@@ -400,7 +399,7 @@ RP_INLINE void epilogue_row(const int32_t *acc, size_t r, size_t n0, size_t cols
     const size_t count = w->outlier_count;
     if (count) {
         const float *xo = a->outliers + r * count;
-        const float *ow = w->outlier_weights + (n0 / RP_TILE_N) * count * RP_TILE_N;
+        const float *ow = w->outlier_weights + rp_outlier_index(n0, 0, count);
         for (size_t o = 0; o < count; o++) {
             const float x = xo[o];
             for (size_t j = 0; j < cols; j++) v[j] += x * ow[o * RP_TILE_N + j];
@@ -552,7 +551,7 @@ RP_VNNI RP_INLINE void epilogue_vnni(__m512i acc, __mmask16 m, size_t r, size_t 
     const size_t count = w->outlier_count;
     if (count) {
         const float *xo = a->outliers + r * count;
-        const float *ow = w->outlier_weights + (n0 / RP_TILE_N) * count * RP_TILE_N + n0 % RP_TILE_N;
+        const float *ow = w->outlier_weights + rp_outlier_index(n0, 0, count);
         for (size_t o = 0; o < count; o++)
             v = _mm512_fmadd_ps(_mm512_set1_ps(xo[o]), _mm512_loadu_ps(ow + o * RP_TILE_N), v);
     }

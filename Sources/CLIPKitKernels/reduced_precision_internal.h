@@ -11,11 +11,18 @@
 #include <string.h>
 
 #define RP_INLINE static inline __attribute__((always_inline))
+#define RP_NOINLINE __attribute__((noinline))
 
 /// Columns per register tile: two 16-column panels.
 #define RP_TILE_N 32
 
 RP_INLINE size_t rp_round_up(size_t x, size_t m) { return (x + m - 1) / m * m; }
+
+/// Index of output `row`, outlier column `j` (of `count`) in packed outlier weights
+/// (clipkit_pack_outlier_columns): 32-row panels, one 32-float run per column.
+RP_INLINE size_t rp_outlier_index(size_t row, size_t j, size_t count) {
+    return (row / RP_TILE_N) * count * RP_TILE_N + j * RP_TILE_N + row % RP_TILE_N;
+}
 
 /// Bias, activation and store (or add) of one row segment of `count` ≤ 32 values in `v`.
 RP_INLINE void rp_finish_row(float *v, size_t count, const float *bias, int activation,
