@@ -5,6 +5,8 @@ set -euo pipefail
 packages=(pkg-config libopenblas-dev libjpeg62-turbo-dev libpng-dev libwebp-dev
     openjdk-17-jre-headless python3-venv patchelf)  # Java, venv, patchelf: the Python/Spark tests and wheel
 packages+=(openjdk-17-jdk-headless)  # javac, jar and jni.h: the JVM package (scripts/build-jar.sh)
+# SIMDe's portable intrinsics: the kernel tests on emulated AVX-512 (scripts/test-emulated-isa.sh).
+packages+=(libsimde-dev)
 # The browser test of `clipkit serve`'s web page (scripts/browser-test.sh).
 packages+=(chromium curl)
 missing=()

@@ -51,6 +51,10 @@ for kernel in avx2 scalar; do
         swift test --skip-build --filter "$parity"
 done
 
+# The kernel tests again with every x86 variant on emulated intrinsics (AVX-512, VNNI and BF16
+# whatever this CPU has), plainly and under AddressSanitizer: about two minutes.
+part "kernel tests, emulated AVX-512" scripts/test-emulated-isa.sh
+
 # Python binding and Spark stages (python/tests) against the debug build's library and CLI.
 pytest_run() {
     CLIPKIT_LIBRARY="$PWD/.build/debug/libCLIPKitC.so" CLIPKIT_CLI="$PWD/.build/debug/clipkit" \

@@ -49,6 +49,15 @@ RP_INLINE void rp_finish_row(float *v, size_t count, const float *bias, int acti
 #define RP_AVX512BF16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16,avx2,fma")))
 #endif
 
+/// Makes `acc[0...3]` opaque to the optimiser, so the register-peak probes' multiply-add chains
+/// are not folded: kept in registers of class `reg` ("+v": zmm, "+x": ymm), or in memory where
+/// the intrinsics are emulated (a test build, see Tests/EmulatedISA).
+#if defined(CLIPKIT_EMULATED_ISA)
+#define RP_OPAQUE4(reg, acc) __asm__ volatile("" : "+m"(acc[0]), "+m"(acc[1]), "+m"(acc[2]), "+m"(acc[3]))
+#else
+#define RP_OPAQUE4(reg, acc) __asm__ volatile("" : reg(acc[0]), reg(acc[1]), reg(acc[2]), reg(acc[3]))
+#endif
+
 /// CPU features (x86-64; all zero elsewhere) and the CLIPKIT_KERNEL cap, read once.
 typedef struct {
     int avx2, avx512, vnni, bf16;

@@ -21,7 +21,7 @@ RP_VNNI static double probe_vnni(size_t iterations) {
     for (int i = 0; i < 24; i++) acc[i] = _mm512_set1_epi32(i);
     for (size_t it = 0; it < iterations; it++) {
         for (int i = 0; i < 24; i++) acc[i] = _mm512_dpbusd_epi32(acc[i], x, y);
-        __asm__ volatile("" : "+v"(acc[0]), "+v"(acc[1]), "+v"(acc[2]), "+v"(acc[3]));
+        RP_OPAQUE4("+v", acc);
     }
     __m512i s = acc[0];
     for (int i = 1; i < 24; i++) s = _mm512_add_epi32(s, acc[i]);
@@ -38,7 +38,7 @@ RP_AVX2 static double probe_int8_avx2(size_t iterations) {
     for (int i = 0; i < 12; i++) acc[i] = _mm256_set1_epi32(i + 1);
     for (size_t it = 0; it < iterations; it++) {
         for (int i = 0; i < 12; i++) acc[i] = _mm256_add_epi32(acc[i], _mm256_madd_epi16(acc[i], y));
-        __asm__ volatile("" : "+x"(acc[0]), "+x"(acc[1]), "+x"(acc[2]), "+x"(acc[3]));
+        RP_OPAQUE4("+x", acc);
     }
     __m256i s = acc[0];
     for (int i = 1; i < 12; i++) s = _mm256_add_epi32(s, acc[i]);
@@ -55,7 +55,7 @@ RP_AVX512BF16 static double probe_bf16(size_t iterations) {
     for (int i = 0; i < 24; i++) acc[i] = _mm512_set1_ps((float)i);
     for (size_t it = 0; it < iterations; it++) {
         for (int i = 0; i < 24; i++) acc[i] = _mm512_dpbf16_ps(acc[i], x, y);
-        __asm__ volatile("" : "+v"(acc[0]), "+v"(acc[1]), "+v"(acc[2]), "+v"(acc[3]));
+        RP_OPAQUE4("+v", acc);
     }
     __m512 s = acc[0];
     for (int i = 1; i < 24; i++) s = _mm512_add_ps(s, acc[i]);

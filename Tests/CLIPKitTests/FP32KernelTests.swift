@@ -86,6 +86,9 @@ private let fp32Shapes: [(m: Int, n: Int, k: Int)] = [
     @Test func reportsTheVariantsItExercises() {
         print("fp32 variants exercised: \(Self.supported.map(\.1).joined(separator: ", "))")
         #expect(Self.supported.first?.1 == "scalar")
+        if ProcessInfo.processInfo.environment["CLIPKIT_EMULATED_ISA"] == "1" {
+            #expect(Self.supported.count == fp32Variants.count, "Tests/EmulatedISA: every variant must run")
+        }
         #expect(clipkit_fp32_supported(99) == 0)
         #if arch(x86_64)
         if ProcessInfo.processInfo.environment["CLIPKIT_KERNEL"] == nil {

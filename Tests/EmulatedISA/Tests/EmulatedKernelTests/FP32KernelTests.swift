@@ -1,0 +1,1 @@
+../../../CLIPKitTests/FP32KernelTests.swift

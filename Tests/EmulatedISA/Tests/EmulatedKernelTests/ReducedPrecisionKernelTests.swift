@@ -1,0 +1,1 @@
+../../../CLIPKitTests/ReducedPrecisionKernelTests.swift
