@@ -5,8 +5,9 @@
 //
 // Scheme: weights s8 (±clipkit_int8_weight_max), symmetric per output channel (quantized once
 // at load, packed so that one 16-column × 4-k group is one 64-byte register); activations
-// unsigned, asymmetric per token (scale and zero point per row): u8 for VNNI and the scalar
-// kernel (u8 is what vpdpbusd multiplies), u16 with 12 bits for AVX2 (see tile_avx2). An
+// unsigned, asymmetric per token (scale and zero point per row), 12 bits by default (8 with
+// CLIPKIT_INT8_ACTIVATION_BITS=8), stored as each kernel reads them: u16 for AVX2 (see
+// tile_avx2), two u8 planes per group for VNNI (see tile_vnni), either for the scalar kernel. An
 // asymmetric range spends every level on the row's actual [min, max]: after quick_gelu the
 // values lie in [−0.28, max], where a symmetric scale would waste almost half its levels. The
 // zero point costs one multiply-add per output in the epilogue: Σ (a − z) w = Σ a w − z Σ w,
@@ -145,27 +146,43 @@ RP_INLINE int rp_row_quantization_make(float lo, float hi, int qmax, rp_row_quan
     return 1;
 }
 
-/// Value `i` of a row of `size`-byte quantized activations (u8 or u16), and its store.
-RP_INLINE int32_t rp_value(const void *row, size_t size, size_t i) {
-    return size == 2 ? (int32_t)((const uint16_t *)row)[i] : (int32_t)((const uint8_t *)row)[i];
+/// Value `i` of a row of quantized activations in `encoding` (CLIPKIT_INT8_VALUES_*), and its
+/// store. A split row keeps group g's low bytes at 8g...8g + 3 and its high bytes 4 later.
+RP_INLINE int32_t rp_value(const void *row, int encoding, size_t i) {
+    const uint8_t *bytes = row;
+    switch (encoding) {
+    case CLIPKIT_INT8_VALUES_U16: return (int32_t)((const uint16_t *)row)[i];
+    case CLIPKIT_INT8_VALUES_U16_SPLIT: {
+        const size_t low = 8 * (i / 4) + i % 4;
+        return (int32_t)bytes[low] | (int32_t)bytes[low + 4] << 8;
+    }
+    default: return (int32_t)bytes[i];
+    }
 }
-RP_INLINE void rp_store_value(void *row, size_t size, size_t i, int32_t v) {
-    if (size == 2)
-        ((uint16_t *)row)[i] = (uint16_t)v;
-    else
-        ((uint8_t *)row)[i] = (uint8_t)v;
+RP_INLINE void rp_store_value(void *row, int encoding, size_t i, int32_t v) {
+    uint8_t *bytes = row;
+    switch (encoding) {
+    case CLIPKIT_INT8_VALUES_U16: ((uint16_t *)row)[i] = (uint16_t)v; return;
+    case CLIPKIT_INT8_VALUES_U16_SPLIT: {
+        const size_t low = 8 * (i / 4) + i % 4;
+        bytes[low] = (uint8_t)v;
+        bytes[low + 4] = (uint8_t)(v >> 8);
+        return;
+    }
+    default: bytes[i] = (uint8_t)v; return;
+    }
 }
 
 /// Fills a quantized row's padding (k up to the group of 4) with its zero point.
-RP_INLINE void rp_pad_row(void *row, size_t size, size_t k, int32_t zero) {
-    for (size_t i = k; i < clipkit_int8_padded_k(k); i++) rp_store_value(row, size, i, zero);
+RP_INLINE void rp_pad_row(void *row, int encoding, size_t k, int32_t zero) {
+    for (size_t i = k; i < clipkit_int8_padded_k(k); i++) rp_store_value(row, encoding, i, zero);
 }
 
 /// Quantizes one row `x[k]` whose outlier columns already hold 0 (0 is inside every row's
-/// range, so they quantize to exactly the zero point) into `size`-byte values. The vector
+/// range, so they quantize to exactly the zero point) into `encoding`. The vector
 /// variants below compute the same values: round to nearest even of x · inverse, plus the zero
 /// point, clamped to 0...qmax.
-RP_INLINE void quantize_row(const float *x, size_t k, int qmax, size_t size, void *q,
+RP_INLINE void quantize_row(const float *x, size_t k, int qmax, int encoding, void *q,
                             float *scale, int32_t *zero) {
     float lo = 0, hi = 0;
     for (size_t i = 0; i < k; i++) {
@@ -174,15 +191,15 @@ RP_INLINE void quantize_row(const float *x, size_t k, int qmax, size_t size, voi
     }
     rp_row_quantization row;
     if (!rp_row_quantization_make(lo, hi, qmax, &row)) {
-        memset(q, 0, clipkit_int8_padded_k(k) * size);
+        memset(q, 0, clipkit_int8_padded_k(k) * clipkit_int8_value_bytes(encoding));
     } else {
         const float z = (float)row.zero, top = (float)qmax;
         for (size_t i = 0; i < k; i++) {
             float v = rintf(x[i] * row.inverse) + z;
             v = v > 0 ? (v < top ? v : top) : 0;  // NaN → 0, as the vector variants
-            rp_store_value(q, size, i, (int32_t)v);
+            rp_store_value(q, encoding, i, (int32_t)v);
         }
-        rp_pad_row(q, size, k, row.zero);
+        rp_pad_row(q, encoding, k, row.zero);
     }
     *scale = row.scale;
     *zero = row.zero;
@@ -205,7 +222,7 @@ RP_INLINE const float *take_outliers(const float *row, size_t k, size_t r, const
 // Explicit vector quantizers: the compiler does not vectorise the rounding and u8 narrowing of
 // the loop above, which made quantization cost a fifth of the product it feeds.
 
-RP_AVX2 RP_INLINE void quantize_row_avx2(const float *x, size_t k, int qmax, size_t size, void *q,
+RP_AVX2 RP_INLINE void quantize_row_avx2(const float *x, size_t k, int qmax, int encoding, void *q,
                                          float *scale, int32_t *zero) {
     __m256 lo8 = _mm256_setzero_ps(), hi8 = _mm256_setzero_ps();
     size_t i = 0;
@@ -225,13 +242,16 @@ RP_AVX2 RP_INLINE void quantize_row_avx2(const float *x, size_t k, int qmax, siz
     }
     rp_row_quantization row;
     if (!rp_row_quantization_make(lo, hi, qmax, &row)) {
-        memset(q, 0, clipkit_int8_padded_k(k) * size);
+        memset(q, 0, clipkit_int8_padded_k(k) * clipkit_int8_value_bytes(encoding));
     } else {
         const __m256 inverse = _mm256_set1_ps(row.inverse);
         const __m256i z = _mm256_set1_epi32(row.zero), top = _mm256_set1_epi32(qmax);
         const __m256i zero = _mm256_setzero_si256();
         const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
-        const size_t step = size == 2 ? 16 : 32;
+        // Within each group of 4 u16 values: the 4 low bytes, then the 4 high bytes.
+        const __m256i split = _mm256_setr_epi8(0, 2, 4, 6, 1, 3, 5, 7, 8, 10, 12, 14, 9, 11, 13, 15,
+                                               0, 2, 4, 6, 1, 3, 5, 7, 8, 10, 12, 14, 9, 11, 13, 15);
+        const size_t step = encoding == CLIPKIT_INT8_VALUES_U8 ? 32 : 16;
         size_t c = 0;
         for (; c + step <= k; c += step) {
             __m256i v[4];
@@ -242,8 +262,11 @@ RP_AVX2 RP_INLINE void quantize_row_avx2(const float *x, size_t k, int qmax, siz
             }
             // packus works within 128-bit lanes; the permutes put the values back in order.
             const __m256i words = _mm256_packus_epi32(v[0], v[1]);
-            if (size == 2) {
+            if (encoding == CLIPKIT_INT8_VALUES_U16) {
                 _mm256_storeu_si256((__m256i *)((uint16_t *)q + c), _mm256_permute4x64_epi64(words, 0xD8));
+            } else if (encoding == CLIPKIT_INT8_VALUES_U16_SPLIT) {
+                const __m256i ordered = _mm256_permute4x64_epi64(words, 0xD8);
+                _mm256_storeu_si256((__m256i *)((uint8_t *)q + 2 * c), _mm256_shuffle_epi8(ordered, split));
             } else {
                 const __m256i words2 = _mm256_packus_epi32(v[2], v[3]);
                 const __m256i bytes = _mm256_permutevar8x32_epi32(_mm256_packus_epi16(words, words2), order);
@@ -254,15 +277,15 @@ RP_AVX2 RP_INLINE void quantize_row_avx2(const float *x, size_t k, int qmax, siz
         for (; c < k; c++) {
             float v = rintf(x[c] * row.inverse) + zf;
             v = v > 0 ? (v < topf ? v : topf) : 0;  // NaN → 0, as the vector variants
-            rp_store_value(q, size, c, (int32_t)v);
+            rp_store_value(q, encoding, c, (int32_t)v);
         }
-        rp_pad_row(q, size, k, row.zero);
+        rp_pad_row(q, encoding, k, row.zero);
     }
     *scale = row.scale;
     *zero = row.zero;
 }
 
-RP_AVX512 RP_INLINE void quantize_row_avx512(const float *x, size_t k, int qmax, size_t size,
+RP_AVX512 RP_INLINE void quantize_row_avx512(const float *x, size_t k, int qmax, int encoding,
                                              void *q, float *scale, int32_t *zero) {
     __m512 lo16 = _mm512_setzero_ps(), hi16 = _mm512_setzero_ps();
     for (size_t i = 0; i < k; i += 16) {
@@ -274,22 +297,33 @@ RP_AVX512 RP_INLINE void quantize_row_avx512(const float *x, size_t k, int qmax,
     const float lo = _mm512_reduce_min_ps(lo16), hi = _mm512_reduce_max_ps(hi16);
     rp_row_quantization row;
     if (!rp_row_quantization_make(lo, hi, qmax, &row)) {
-        memset(q, 0, clipkit_int8_padded_k(k) * size);
+        memset(q, 0, clipkit_int8_padded_k(k) * clipkit_int8_value_bytes(encoding));
     } else {
         const __m512 inverse = _mm512_set1_ps(row.inverse);
         const __m512i z = _mm512_set1_epi32(row.zero), top = _mm512_set1_epi32(qmax);
         const __m512i zero = _mm512_setzero_si512();
+        const __m256i split = _mm256_setr_epi8(0, 2, 4, 6, 1, 3, 5, 7, 8, 10, 12, 14, 9, 11, 13, 15,
+                                               0, 2, 4, 6, 1, 3, 5, 7, 8, 10, 12, 14, 9, 11, 13, 15);
         for (size_t c = 0; c < k; c += 16) {
             const __mmask16 m = k - c >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (k - c)) - 1);
             // cvtps rounds to nearest even (the default MXCSR mode), as rintf does.
             __m512i v = _mm512_cvtps_epi32(_mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + c), inverse));
             v = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(v, z), zero), top);
-            if (size == 2)
+            if (encoding == CLIPKIT_INT8_VALUES_U16) {
                 _mm512_mask_cvtepi32_storeu_epi16((uint16_t *)q + c, m, v);
-            else
+            } else if (encoding == CLIPKIT_INT8_VALUES_U8) {
                 _mm512_mask_cvtepi32_storeu_epi8((uint8_t *)q + c, m, v);
+            } else if (m == 0xFFFF) {
+                // Four whole groups: the low bytes, then the high bytes, of each.
+                const __m256i words = _mm512_cvtepi32_epi16(v);
+                _mm256_storeu_si256((__m256i *)((uint8_t *)q + 2 * c), _mm256_shuffle_epi8(words, split));
+            } else {
+                int32_t tail[16];
+                _mm512_storeu_si512(tail, v);
+                for (size_t j = 0; j < k - c; j++) rp_store_value(q, encoding, c + j, tail[j]);
+            }
         }
-        rp_pad_row(q, size, k, row.zero);
+        rp_pad_row(q, encoding, k, row.zero);
     }
     *scale = row.scale;
     *zero = row.zero;
@@ -298,23 +332,23 @@ RP_AVX512 RP_INLINE void quantize_row_avx512(const float *x, size_t k, int qmax,
 // One function per instruction set for each entry point, so each inlines its own quantizer.
 #define RP_QUANTIZE_ROWS(name, target, quantize)                                                   \
     target static void name(const float *x, size_t rows, size_t k, size_t ldx, int qmax,            \
-                            size_t size, const int32_t *cols, size_t count, float *scratch,         \
+                            int encoding, const int32_t *cols, size_t count, float *scratch,        \
                             void *values, size_t lda, float *scales, int32_t *zeros,                \
                             float *outliers) {                                                      \
         for (size_t r = 0; r < rows; r++) {                                                         \
             const float *row = take_outliers(x + r * ldx, k, r, cols, count, scratch, outliers);    \
-            quantize(row, k, qmax, size, (uint8_t *)values + r * lda, scales + r, zeros + r);       \
+            quantize(row, k, qmax, encoding, (uint8_t *)values + r * lda, scales + r, zeros + r);   \
         }                                                                                           \
     }
 #define RP_LAYER_NORM_QUANTIZE(name, target, quantize)                                             \
     target static void name(const float *x, size_t rows, size_t k, const float *gamma,              \
-                            const float *beta, float epsilon, int qmax, size_t size,                \
+                            const float *beta, float epsilon, int qmax, int encoding,               \
                             const int32_t *cols, size_t count, float *scratch, void *values,        \
                             size_t lda, float *scales, int32_t *zeros, float *outliers) {           \
         for (size_t r = 0; r < rows; r++) {                                                         \
             clipkit_layer_norm_row(x + r * k, k, gamma, beta, epsilon, scratch);                    \
             take_outliers(scratch, k, r, cols, count, scratch, outliers);                           \
-            quantize(scratch, k, qmax, size, (uint8_t *)values + r * lda, scales + r, zeros + r);   \
+            quantize(scratch, k, qmax, encoding, (uint8_t *)values + r * lda, scales + r, zeros + r); \
         }                                                                                           \
     }
 RP_QUANTIZE_ROWS(quantize_rows_avx2, RP_AVX2, quantize_row_avx2)
@@ -326,59 +360,64 @@ RP_LAYER_NORM_QUANTIZE(layer_norm_quantize_avx512, RP_AVX512, quantize_row_avx51
 RP_QUANTIZE_ROWS(quantize_rows_scalar, , quantize_row)
 RP_LAYER_NORM_QUANTIZE(layer_norm_quantize_scalar, , quantize_row)
 
-/// The value size and qmax the quantizers work with: 1 or 2 bytes, qmax within what it holds.
-RP_INLINE size_t rp_value_size(size_t size) { return size == 2 ? 2 : 1; }
-RP_INLINE int rp_qmax(int qmax, size_t size) {
-    const int top = size == 2 ? 65535 : 255;
+/// The encoding and qmax the quantizers work with: a known encoding (u8 otherwise), qmax within
+/// what its values hold.
+RP_INLINE int rp_encoding(int encoding) {
+    return encoding == CLIPKIT_INT8_VALUES_U16 || encoding == CLIPKIT_INT8_VALUES_U16_SPLIT
+               ? encoding
+               : CLIPKIT_INT8_VALUES_U8;
+}
+RP_INLINE int rp_qmax(int qmax, int encoding) {
+    const int top = encoding == CLIPKIT_INT8_VALUES_U8 ? 255 : 65535;
     return qmax < 1 ? 1 : (qmax > top ? top : qmax);
 }
 
 void clipkit_quantize_rows(const float *x, size_t rows, size_t k, size_t ldx, int qmax,
-                           size_t value_size, const int32_t *outlier_columns,
-                           size_t outlier_count, float *scratch, void *values, size_t lda,
-                           float *scales, int32_t *zero_points, float *outliers) {
-    const size_t size = rp_value_size(value_size);
-    qmax = rp_qmax(qmax, size);
+                           int encoding, const int32_t *outlier_columns, size_t outlier_count,
+                           float *scratch, void *values, size_t lda, float *scales,
+                           int32_t *zero_points, float *outliers) {
+    encoding = rp_encoding(encoding);
+    qmax = rp_qmax(qmax, encoding);
 #if defined(__x86_64__)
     const rp_features f = rp_cpu_features();
     if (f.avx512 || f.avx2) {
         (f.avx512 ? quantize_rows_avx512 : quantize_rows_avx2)(
-            x, rows, k, ldx, qmax, size, outlier_columns, outlier_count, scratch, values, lda,
+            x, rows, k, ldx, qmax, encoding, outlier_columns, outlier_count, scratch, values, lda,
             scales, zero_points, outliers);
         return;
     }
 #endif
-    quantize_rows_scalar(x, rows, k, ldx, qmax, size, outlier_columns, outlier_count, scratch,
+    quantize_rows_scalar(x, rows, k, ldx, qmax, encoding, outlier_columns, outlier_count, scratch,
                          values, lda, scales, zero_points, outliers);
 }
 
 void clipkit_quantize_rows_reference(const float *x, size_t rows, size_t k, size_t ldx, int qmax,
-                                     size_t value_size, const int32_t *outlier_columns,
+                                     int encoding, const int32_t *outlier_columns,
                                      size_t outlier_count, float *scratch, void *values,
                                      size_t lda, float *scales, int32_t *zero_points,
                                      float *outliers) {
-    const size_t size = rp_value_size(value_size);
-    quantize_rows_scalar(x, rows, k, ldx, rp_qmax(qmax, size), size, outlier_columns,
+    encoding = rp_encoding(encoding);
+    quantize_rows_scalar(x, rows, k, ldx, rp_qmax(qmax, encoding), encoding, outlier_columns,
                          outlier_count, scratch, values, lda, scales, zero_points, outliers);
 }
 
 void clipkit_layer_norm_quantize(const float *x, size_t rows, size_t k, const float *gamma,
-                                 const float *beta, float epsilon, int qmax, size_t value_size,
+                                 const float *beta, float epsilon, int qmax, int encoding,
                                  const int32_t *outlier_columns, size_t outlier_count,
                                  float *scratch, void *values, size_t lda, float *scales,
                                  int32_t *zero_points, float *outliers) {
-    const size_t size = rp_value_size(value_size);
-    qmax = rp_qmax(qmax, size);
+    encoding = rp_encoding(encoding);
+    qmax = rp_qmax(qmax, encoding);
 #if defined(__x86_64__)
     const rp_features f = rp_cpu_features();
     if (f.avx512 || f.avx2) {
         (f.avx512 ? layer_norm_quantize_avx512 : layer_norm_quantize_avx2)(
-            x, rows, k, gamma, beta, epsilon, qmax, size, outlier_columns, outlier_count,
+            x, rows, k, gamma, beta, epsilon, qmax, encoding, outlier_columns, outlier_count,
             scratch, values, lda, scales, zero_points, outliers);
         return;
     }
 #endif
-    layer_norm_quantize_scalar(x, rows, k, gamma, beta, epsilon, qmax, size, outlier_columns,
+    layer_norm_quantize_scalar(x, rows, k, gamma, beta, epsilon, qmax, encoding, outlier_columns,
                                outlier_count, scratch, values, lda, scales, zero_points,
                                outliers);
 }
@@ -431,7 +470,7 @@ static void gemm_scalar(const clipkit_quantized_rows *a, size_t m, const clipkit
                 int32_t s = 0;
                 for (size_t g = 0; g < groups; g++)
                     for (size_t b = 0; b < 4; b++)
-                        s += rp_value(row, a->value_size, 4 * g + b) * wp[64 * g + b];
+                        s += rp_value(row, a->encoding, 4 * g + b) * wp[64 * g + b];
                 acc[j] = s;
             }
             epilogue_row(acc, r, n0, cols, a, w, bias, activation, accumulate, c, ldc);
@@ -571,8 +610,32 @@ RP_VNNI RP_INLINE void epilogue_vnni(__m512i acc, __mmask16 m, size_t r, size_t 
     _mm512_mask_storeu_ps(out + n0, m, v);
 }
 
-/// R rows × 32 columns (two panels): one vpdpbusd per row and panel per group of 4 k, then the
-/// epilogue straight from the accumulators (the erf GELU goes through memory).
+/// Adds one u8 plane times the weights to R rows × 32 columns of sums: per group of 4 k, one
+/// vpdpbusd per row and panel. Row i's 4 bytes of group g are at `plane + i · lda + stride · g`.
+RP_VNNI RP_INLINE void vnni_plane(const int R, const uint8_t *plane, size_t lda, size_t stride,
+                                  const int8_t *w0, const int8_t *w1, size_t groups,
+                                  __m512i *acc0, __m512i *acc1) {
+    for (size_t g = 0; g < groups; g++) {
+        const __m512i b0 = _mm512_loadu_si512(w0 + 64 * g);
+        const __m512i b1 = _mm512_loadu_si512(w1 + 64 * g);
+        for (int i = 0; i < R; i++) {
+            int32_t x;
+            memcpy(&x, plane + i * lda + stride * g, 4);
+            const __m512i av = _mm512_set1_epi32(x);
+            acc0[i] = _mm512_dpbusd_epi32(acc0[i], av, b0);
+            acc1[i] = _mm512_dpbusd_epi32(acc1[i], av, b1);
+        }
+    }
+}
+
+/// R rows × 32 columns (two panels) over all of k, then the epilogue straight from the
+/// accumulators (the erf GELU goes through memory).
+///
+/// vpdpbusd multiplies u8 activations only. u8 rows take one pass. Split u16 rows (12-bit
+/// activations, clipkit_int8_activation_bits) take two over the same sums: the high bytes,
+/// a shift left by 8, then the low bytes, so the sums are Σ (256 · high + low) · w exactly
+/// (|Σ| ≤ k · 4095 · 127 < 2^31 by clipkit_int8_activation_max) in twice the instructions of
+/// 8 bits, with the 16 accumulators of the 8-row tile unchanged.
 RP_VNNI RP_INLINE void tile_vnni(const int R, size_t r0, size_t n0, size_t cols,
                                  const clipkit_quantized_rows *a, const clipkit_int8_weights *w,
                                  const int8_t *w0, const int8_t *w1, size_t groups,
@@ -582,16 +645,15 @@ RP_VNNI RP_INLINE void tile_vnni(const int R, size_t r0, size_t n0, size_t cols,
     const size_t lda = a->lda;
     __m512i acc0[8], acc1[8];
     for (int i = 0; i < R; i++) acc0[i] = acc1[i] = _mm512_setzero_si512();
-    for (size_t g = 0; g < groups; g++) {
-        const __m512i b0 = _mm512_loadu_si512(w0 + 64 * g);
-        const __m512i b1 = _mm512_loadu_si512(w1 + 64 * g);
+    if (a->encoding == CLIPKIT_INT8_VALUES_U16_SPLIT) {
+        vnni_plane(R, ar + 4, lda, 8, w0, w1, groups, acc0, acc1);
         for (int i = 0; i < R; i++) {
-            int32_t x;
-            memcpy(&x, ar + i * lda + 4 * g, 4);
-            const __m512i av = _mm512_set1_epi32(x);
-            acc0[i] = _mm512_dpbusd_epi32(acc0[i], av, b0);
-            acc1[i] = _mm512_dpbusd_epi32(acc1[i], av, b1);
+            acc0[i] = _mm512_slli_epi32(acc0[i], 8);
+            acc1[i] = _mm512_slli_epi32(acc1[i], 8);
         }
+        vnni_plane(R, ar, lda, 8, w0, w1, groups, acc0, acc1);
+    } else {
+        vnni_plane(R, ar, lda, 4, w0, w1, groups, acc0, acc1);
     }
     if (activation == CLIPKIT_ACTIVATION_GELU) {
         int32_t tile[8 * RP_TILE_N];
@@ -617,7 +679,8 @@ RP_VNNI static void gemm_vnni(const clipkit_quantized_rows *a, size_t m,
                               const clipkit_int8_weights *w, size_t n_begin, size_t n_end,
                               const float *bias, int activation, int accumulate, float *c,
                               size_t ldc) {
-    const size_t kp = clipkit_int8_padded_k(w->k), groups = kp / 4, block = row_block(kp);
+    const size_t kp = clipkit_int8_padded_k(w->k), groups = kp / 4;
+    const size_t block = row_block(kp * clipkit_int8_value_bytes(a->encoding));
     for (size_t m0 = 0; m0 < m; m0 += block) {
         const size_t m_end = m - m0 < block ? m : m0 + block;
         for (size_t n0 = n_begin; n0 < n_end; n0 += RP_TILE_N) {
@@ -647,8 +710,8 @@ RP_VNNI static void gemm_vnni(const clipkit_quantized_rows *a, size_t m,
 void clipkit_int8_gemm(int variant, const clipkit_quantized_rows *a, size_t m,
                        const clipkit_int8_weights *w, size_t n_begin, size_t n_end,
                        const float *bias, int activation, int accumulate, float *c, size_t ldc) {
-    // The scalar kernel reads either value size.
-    if (!clipkit_int8_supported(variant) || a->value_size != clipkit_int8_activation_size(variant))
+    // The scalar kernel reads every encoding.
+    if (!clipkit_int8_supported(variant) || !clipkit_int8_reads_encoding(variant, a->encoding))
         variant = CLIPKIT_INT8_SCALAR;
     switch (variant) {
 #if defined(__x86_64__)
@@ -676,7 +739,7 @@ void clipkit_int8_gemm_reference(const clipkit_quantized_rows *a, size_t m, cons
             for (size_t j = 0; j < cols; j++) {
                 int32_t s = 0;
                 for (size_t i = 0; i < k; i++)
-                    s += (rp_value(row, a->value_size, i) - a->zero_points[r]) * wq[(n0 + j) * k + i];
+                    s += (rp_value(row, a->encoding, i) - a->zero_points[r]) * wq[(n0 + j) * k + i];
                 v[j] = a->scales[r] * w_scales[n0 + j] * (float)s;
             }
             rp_finish_row(v, cols, bias ? bias + n0 : NULL, activation, accumulate,

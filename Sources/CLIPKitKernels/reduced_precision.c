@@ -91,15 +91,49 @@ int clipkit_bf16_default_variant(void) {
     return CLIPKIT_BF16_SCALAR;
 }
 
+static int activation_bits = 12;
+static pthread_once_t activation_bits_once = PTHREAD_ONCE_INIT;
+
+static void read_activation_bits(void) {
+    const char *bits = getenv("CLIPKIT_INT8_ACTIVATION_BITS");
+    if (bits && strcmp(bits, "8") == 0) activation_bits = 8;
+}
+
+int clipkit_int8_activation_bits(void) {
+    pthread_once(&activation_bits_once, read_activation_bits);
+    return activation_bits;
+}
+
 int clipkit_int8_activation_max(int variant, size_t k) {
-    if (variant != CLIPKIT_INT8_AVX2) return 255;
+    (void)variant;
+    if (clipkit_int8_activation_bits() == 8) return 255;  // 255 · 127 · k fits for k < 2^16
     // |Σ a · w| ≤ padded k · qmax · 127 must fit an int32 (k = 4096, as in ViT-L/14's fc2,
     // still gets the full 12 bits).
     const size_t limit = (size_t)INT32_MAX / (127 * (k ? clipkit_int8_padded_k(k) : 1));
     return limit < 4095 ? (int)(limit < 1 ? 1 : limit) : 4095;
 }
 
-size_t clipkit_int8_activation_size(int variant) { return variant == CLIPKIT_INT8_AVX2 ? 2 : 1; }
+int clipkit_int8_activation_encoding(int variant) {
+    if (variant == CLIPKIT_INT8_AVX2) return CLIPKIT_INT8_VALUES_U16;
+    if (clipkit_int8_activation_bits() == 8) return CLIPKIT_INT8_VALUES_U8;
+    return variant == CLIPKIT_INT8_VNNI ? CLIPKIT_INT8_VALUES_U16_SPLIT : CLIPKIT_INT8_VALUES_U16;
+}
+
+int clipkit_int8_reads_encoding(int variant, int encoding) {
+    switch (variant) {
+    case CLIPKIT_INT8_SCALAR:
+        return encoding == CLIPKIT_INT8_VALUES_U8 || encoding == CLIPKIT_INT8_VALUES_U16 ||
+               encoding == CLIPKIT_INT8_VALUES_U16_SPLIT;
+    case CLIPKIT_INT8_AVX2: return encoding == CLIPKIT_INT8_VALUES_U16;
+    case CLIPKIT_INT8_VNNI:
+        return encoding == CLIPKIT_INT8_VALUES_U8 || encoding == CLIPKIT_INT8_VALUES_U16_SPLIT;
+    default: return 0;
+    }
+}
+
+size_t clipkit_int8_value_bytes(int encoding) {
+    return encoding == CLIPKIT_INT8_VALUES_U16 || encoding == CLIPKIT_INT8_VALUES_U16_SPLIT ? 2 : 1;
+}
 
 int clipkit_int8_weight_max(int variant) {
     (void)variant;

@@ -70,7 +70,9 @@ double clipkit_int8_dot_probe(int variant, size_t iterations, double *sink) {
 #if defined(__x86_64__)
     case CLIPKIT_INT8_VNNI:
         checksum = probe_vnni(iterations);
-        operations = 2.0 * 24 * 64 * (double)iterations;
+        // The model's multiply-adds: a 12-bit activation (split u16 rows) takes two vpdpbusd.
+        operations = 2.0 * 24 * 64 * (double)iterations /
+                     (clipkit_int8_activation_encoding(variant) == CLIPKIT_INT8_VALUES_U16_SPLIT ? 2 : 1);
         break;
     case CLIPKIT_INT8_AVX2:
         checksum = probe_int8_avx2(iterations);

@@ -29,9 +29,8 @@ func minimumCosine(_ tensor: Tensor, _ reference: [[Float]]) -> Double {
 @Suite struct PrecisionModelTests {
     /// Threshold, min over every embedding: 0.9995 for bf16 and int8. The fixtures are 8- and
     /// 24-wide towers, where a per-channel int8 weight step is coarse next to a real model's
-    /// (measured on Zen 3: int8 0.99973 or more with 8-bit activations, the scalar and VNNI
-    /// arithmetic, and 0.99981 with the AVX2 kernel's 12 bits; docs/precision.md has full-size
-    /// figures).
+    /// (measured on Zen 3: int8 0.99973 or more with 8-bit activations, and 0.99981 with the
+    /// 12 bits every kernel uses by default; docs/precision.md has full-size figures).
     @Test(arguments: ["tiny-clip", "tiny-clip-f16", "tiny-clip-gelu-bf16"], [Precision.bf16, .int8])
     func embeddingsStayCloseToTheReference(modelName: String, precision: Precision) throws {
         let golden = try ModelGolden.load(modelName)

@@ -108,7 +108,7 @@ struct Linear: Sendable {
                 let count = columns.count
                 clipkit_quantize_rows(x + range.lowerBound * k, range.count, k, k,
                                       KernelVariants.int8ActivationMax(inputWidth: k),
-                                      KernelVariants.int8ActivationSize, columns.baseAddress, count,
+                                      KernelVariants.int8ActivationEncoding, columns.baseAddress, count,
                                       buffers.scratch + part * buffers.maxInput,
                                       buffers.values + range.lowerBound * lda,
                                       lda, buffers.scales + range.lowerBound,
@@ -200,7 +200,7 @@ struct Linear: Sendable {
             var descriptor = w.descriptor
             let count = w.outlierColumns.count
             var q = clipkit_quantized_rows(values: all.values + first * all.lda, lda: all.lda,
-                                           value_size: all.value_size, scales: all.scales + first, zero_points: all.zero_points + first,
+                                           encoding: all.encoding, scales: all.scales + first, zero_points: all.zero_points + first,
                                            outliers: all.outliers + first * count)
             withExtendedLifetime(w) {
                 clipkit_int8_gemm(KernelVariants.int8, &q, rows.count, &descriptor, columns.lowerBound,
@@ -307,7 +307,7 @@ struct LayerNorm: Sendable {
                 let count = columns.count
                 clipkit_layer_norm_quantize(x + range.lowerBound * k, range.count, k, weight.pointer,
                                             bias.pointer, epsilon, KernelVariants.int8ActivationMax(inputWidth: k),
-                                            KernelVariants.int8ActivationSize, columns.baseAddress, count,
+                                            KernelVariants.int8ActivationEncoding, columns.baseAddress, count,
                                             buffers.scratch + part * buffers.maxInput,
                                             buffers.values + range.lowerBound * q.lda,
                                             q.lda, buffers.scales + range.lowerBound,

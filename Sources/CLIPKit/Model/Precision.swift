@@ -14,19 +14,21 @@ public enum Precision: String, Sendable, CaseIterable, Codable {
     /// `vdpbf16ps` where the CPU has it (activations then rounded to bf16 too), otherwise the
     /// weights are widened to fp32 on the fly. Checkpoints saved as BF16 keep their bytes.
     case bf16
-    /// Weights int8, symmetric per output channel, quantized once at load; activations u8,
-    /// asymmetric per token, quantized on the fly; int32 accumulation. A few outlier input
-    /// channels (found from the layer norms' weights) are kept in fp32.
+    /// Weights int8, symmetric per output channel, quantized once at load; activations 12-bit
+    /// (8 with `CLIPKIT_INT8_ACTIVATION_BITS=8`), asymmetric per token, quantized on the fly;
+    /// exact int32 accumulation, the same sums on every CPU. A few outlier input channels
+    /// (found from the layer norms' weights) are kept in fp32.
     case int8
 
     /// The kernel variant this CPU runs for `self`, for diagnostics: "fp32 avx512 (packed)",
-    /// "int8 avx512-vnni", "bf16 avx512-bf16"... `CLIPKIT_KERNEL=scalar|avx2|avx512|native`
+    /// "int8 avx512-vnni (12-bit activations)", "bf16 avx512-bf16"... `CLIPKIT_KERNEL=scalar|avx2|avx512|native`
     /// caps the choice.
     public var kernelDescription: String {
         switch self {
         case .fp32:
             return KernelVariants.fp32Packed ? "fp32 " + KernelVariants.fp32Name(KernelVariants.fp32) + " (packed)" : "fp32 (BLAS)"
-        case .int8: return "int8 " + KernelVariants.int8Name(KernelVariants.int8)
+        case .int8:
+            return "int8 " + KernelVariants.int8Name(KernelVariants.int8) + " (\(clipkit_int8_activation_bits())-bit activations)"
         case .bf16: return "bf16 " + KernelVariants.bf16Name(KernelVariants.bf16)
         }
     }
@@ -70,8 +72,8 @@ enum KernelVariants {
     static let bf16 = Int32(clipkit_bf16_default_variant())
     /// Largest quantized activation value of the int8 variant in use for inputs of width `k`.
     static func int8ActivationMax(inputWidth k: Int) -> Int32 { clipkit_int8_activation_max(int8, k) }
-    /// Bytes per quantized activation value of the int8 variant in use (1 or 2).
-    static let int8ActivationSize = clipkit_int8_activation_size(int8)
+    /// How the int8 variant in use reads quantized activations (`CLIPKIT_INT8_VALUES_*`).
+    static let int8ActivationEncoding = clipkit_int8_activation_encoding(int8)
     /// Largest quantized weight magnitude of the int8 variant in use (its weights are packed so).
     static let int8WeightMax = clipkit_int8_weight_max(int8)
     /// Most input columns an int8 or bf16 layer keeps in fp32 (``OutlierColumns``):

@@ -133,7 +133,7 @@ final class ReducedPrecisionBuffers {
 
     /// The quantized rows an int8 layer reads (values of the int8 kernel's size).
     var quantizedRows: clipkit_quantized_rows {
-        clipkit_quantized_rows(values: values, lda: rowBytes, value_size: KernelVariants.int8ActivationSize,
+        clipkit_quantized_rows(values: values, lda: rowBytes, encoding: KernelVariants.int8ActivationEncoding,
                                scales: scales, zero_points: zeroPoints, outliers: outliers)
     }
 }

@@ -21,7 +21,7 @@
 enum {
     CLIPKIT_INT8_SCALAR = 0,  ///< portable C
     CLIPKIT_INT8_AVX2 = 1,    ///< vpmaddwd on 16-bit activations (up to 12 bits) and widened weights
-    CLIPKIT_INT8_VNNI = 2,    ///< AVX512-VNNI vpdpbusd
+    CLIPKIT_INT8_VNNI = 2,    ///< AVX512-VNNI vpdpbusd (12-bit activations as two u8 planes)
 };
 
 /// bf16 kernels.
@@ -62,16 +62,41 @@ int clipkit_int8_default_variant(void);
 int clipkit_bf16_default_variant(void);
 int clipkit_fp32_default_variant(void);
 
-/// Largest quantized activation value a variant uses for inputs of width `k`: 255 (8 bits) for
-/// the scalar and VNNI kernels; for AVX2, 4095 (12 bits), or less where k · qmax · 127 would
-/// not fit the int32 sums (k above 4128). AVX2 has no exact 8-bit u8 · s8 product (vpmaddubsw
-/// saturates its int16 pair sums), so its kernel multiplies 16-bit activations by weights
-/// widened to 16 bits with vpmaddwd instead: the same multiply-add rate, and 16 times finer
-/// activation steps than 8 bits.
+/// How quantized activations are stored (clipkit_quantized_rows.encoding).
+enum {
+    CLIPKIT_INT8_VALUES_U8 = 1,         ///< one byte per value
+    CLIPKIT_INT8_VALUES_U16 = 2,        ///< one native-endian u16 per value
+    /// Two bytes per value: each group of 4 values (the packing group) as its 4 low bytes, then
+    /// its 4 high bytes. Two u8 planes, which VNNI's vpdpbusd multiplies one after the other
+    /// (high plane, shift by 8, low plane into the same sums) to read more than 8 bits exactly.
+    CLIPKIT_INT8_VALUES_U16_SPLIT = 3,
+};
+
+/// Bytes per value of an encoding (1 or 2; unknown encodings read as CLIPKIT_INT8_VALUES_U8).
+size_t clipkit_int8_value_bytes(int encoding);
+
+/// Bits of the quantized activations: 12, or 8 where the environment variable
+/// CLIPKIT_INT8_ACTIVATION_BITS=8 says so (read once). 12 bits is what keeps int8 within its
+/// accuracy bounds on models with CLIP's outlier channels (docs/precision.md); 8 bits lets VNNI
+/// run one vpdpbusd per group instead of two. Every variant quantizes alike, so an int8 model
+/// computes the same sums on every CPU.
+int clipkit_int8_activation_bits(void);
+
+/// Largest quantized activation value a variant uses for inputs of width `k`: 2^bits − 1
+/// (clipkit_int8_activation_bits), or less where k · qmax · 127 would not fit the int32 sums
+/// (12 bits: k above 4128). The variant is a parameter for the callers' sake; every variant uses
+/// the same range.
 int clipkit_int8_activation_max(int variant, size_t k);
 
-/// Bytes per quantized activation value a variant reads: 2 (u16) for AVX2, 1 (u8) otherwise.
-size_t clipkit_int8_activation_size(int variant);
+/// The encoding a variant's activations are quantized to: u16 for AVX2 (vpmaddwd multiplies 16-bit
+/// activations by weights widened to 16 bits: AVX2 has no exact u8 · s8 product, vpmaddubsw
+/// saturates its int16 pair sums), split u16 for VNNI and u16 for the scalar kernel with 12-bit
+/// activations; u8 for both with 8.
+int clipkit_int8_activation_encoding(int variant);
+
+/// Whether a variant's own kernel reads rows of `encoding` (others go to the scalar kernel):
+/// scalar every encoding, AVX2 u16, VNNI u8 and split u16.
+int clipkit_int8_reads_encoding(int variant, int encoding);
 
 /// Largest quantized weight magnitude a variant's weights are packed with: 127 for every
 /// variant (the limit stays a parameter of packing and of the packed-weight cache key).
@@ -111,14 +136,14 @@ void clipkit_int8_pack_rows(const float *w, size_t n, size_t k, const int32_t *s
 void clipkit_pack_outlier_columns(const float *w, size_t n, size_t k, const int32_t *columns,
                                   size_t count, float *out);
 
-/// Quantized activations: rows of `k` values of `value_size` bytes each (u8, or native-endian
-/// u16), `lda` bytes apart (lda ≥ padded k · value_size; the padding holds the zero point), a
+/// Quantized activations: rows of `k` values in `encoding` (CLIPKIT_INT8_VALUES_*), `lda` bytes
+/// apart (lda ≥ padded k · clipkit_int8_value_bytes(encoding); the padding holds the zero point), a
 /// scale and zero point per row, and the fp32 values of the outlier columns
 /// [rows, outlier_count], which are excluded from the quantization.
 typedef struct {
     const void *values;
     size_t lda;
-    size_t value_size;
+    int encoding;
     const float *scales;
     const int32_t *zero_points;
     const float *outliers;
@@ -135,20 +160,20 @@ typedef struct {
 } clipkit_int8_weights;
 
 /// Asymmetric per-row quantization of x[rows, k] (rows `ldx` floats apart) to integers in
-/// 0...qmax (qmax ≤ 255 for u8, ≤ 65535 for u16 values), stored as `value_size`-byte values in
-/// rows `lda` bytes apart: scale = (max − min) / qmax over the row with 0 included, zero point =
+/// 0...qmax (qmax ≤ 255 for u8, ≤ 65535 for u16 values), stored in `encoding` in rows `lda`
+/// bytes apart: scale = (max − min) / qmax over the row with 0 included, zero point =
 /// round(−min / scale). Columns in `outlier_columns` (sorted) are copied to `outliers` instead
 /// (and quantize to the zero point); `scratch` (k floats) is used only when there are any. A
 /// zero row gets scale 1, zero point 0; a row with non-finite values quantizes to zeros.
 void clipkit_quantize_rows(const float *x, size_t rows, size_t k, size_t ldx, int qmax,
-                           size_t value_size, const int32_t *outlier_columns,
+                           int encoding, const int32_t *outlier_columns,
                            size_t outlier_count, float *scratch, void *values, size_t lda,
                            float *scales, int32_t *zero_points, float *outliers);
 
 /// ``clipkit_quantize_rows`` in plain scalar C: what every vector variant must equal exactly
 /// (tests).
 void clipkit_quantize_rows_reference(const float *x, size_t rows, size_t k, size_t ldx, int qmax,
-                                     size_t value_size, const int32_t *outlier_columns,
+                                     int encoding, const int32_t *outlier_columns,
                                      size_t outlier_count, float *scratch, void *values,
                                      size_t lda, float *scales, int32_t *zero_points,
                                      float *outliers);
@@ -156,7 +181,7 @@ void clipkit_quantize_rows_reference(const float *x, size_t rows, size_t k, size
 /// Layer normalisation fused with the quantization above: each row is normalised into
 /// `scratch` (k floats, stays in L1) and quantized from there.
 void clipkit_layer_norm_quantize(const float *x, size_t rows, size_t k, const float *gamma,
-                                 const float *beta, float epsilon, int qmax, size_t value_size,
+                                 const float *beta, float epsilon, int qmax, int encoding,
                                  const int32_t *outlier_columns, size_t outlier_count,
                                  float *scratch, void *values, size_t lda, float *scales,
                                  int32_t *zero_points, float *outliers);
@@ -164,8 +189,8 @@ void clipkit_layer_norm_quantize(const float *x, size_t rows, size_t k, const fl
 /// c[m, n] = act(sa[m] · sw[n] · Σ_k (a[m, k] − za[m]) · w[n, k] + Σ_j outliers[m, j] · w[n, col_j]
 ///           + bias[n]) (+ c[m, n] when `accumulate`), for columns n_begin..<n_end
 /// (n_begin a multiple of 32) and all m rows; c rows are `ldc` floats apart. `bias` may be NULL.
-/// Activations must lie in 0...clipkit_int8_activation_max(variant, k); rows whose value size
-/// is not the variant's (clipkit_int8_activation_size) are computed by the scalar kernel.
+/// Activations must lie in 0...clipkit_int8_activation_max(variant, k); rows in an encoding the
+/// variant does not read (clipkit_int8_reads_encoding) are computed by the scalar kernel.
 void clipkit_int8_gemm(int variant, const clipkit_quantized_rows *a, size_t m,
                        const clipkit_int8_weights *w, size_t n_begin, size_t n_end,
                        const float *bias, int activation, int accumulate, float *c, size_t ldc);
@@ -264,7 +289,7 @@ double clipkit_fp32_fma_probe(int variant, size_t iterations, double *sink);
 
 /// Register-only probe of the int8 kernel `variant`'s multiply-add sequence (vpdpbusd for VNNI,
 /// vpmaddwd + vpaddd for AVX2), as clipkit_fp32_fma_probe; returns operations
-/// (2 per multiply-add).
+/// (2 per multiply-add of the model: with 12-bit activations VNNI takes two vpdpbusd for one).
 double clipkit_int8_dot_probe(int variant, size_t iterations, double *sink);
 
 /// Register-only probe of the bf16 kernel `variant`: vdpbf16ps for AVX512-BF16; the fp32 probe
