@@ -6,7 +6,7 @@ enum CPUDescription {
     /// The extensions that decide which kernels run.
     static let interestingFlags = ["avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16", "amx_int8", "amx_bf16"]
 
-    /// e.g. "CPU: AMD EPYC 9R14 (2 cores); flags: avx2 fma avx512f ...; kernels: int8 avx512-vnni, bf16 avx512-bf16".
+    /// e.g. "CPU: AMD EPYC 9R14 (2 cores); flags: avx2 fma avx512f ...; kernels: fp32 avx512 (packed), int8 avx512-vnni (12-bit activations), bf16 avx512-bf16".
     static var current: String {
         var model = "unknown"
         var flags: Set<Substring> = []

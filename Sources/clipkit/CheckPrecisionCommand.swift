@@ -100,10 +100,13 @@ struct CheckPrecisionCommand: AsyncParsableCommand {
 
     /// One line per precision: worst layer, image and text embeddings, top-1 agreement.
     static func summary(_ reports: [PrecisionReport]) -> String {
-        var lines = ["precision  kernel                 worst layer min    image emb min / mean   text emb min / mean    top-1"]
+        // The kernel column fits the longest name ("int8 avx512-vnni (12-bit activations)").
+        let kernelWidth = max(22, reports.map(\.kernel.count).max() ?? 0)
+        var lines = [pad("precision", 10) + " " + pad("kernel", kernelWidth) + " "
+                     + "worst layer min    image emb min / mean   text emb min / mean    top-1"]
         for r in reports {
             let worst = r.layers.map(\.minimum).min() ?? 1
-            lines.append(pad(r.precision.rawValue, 10) + " " + pad(r.kernel, 22) + " "
+            lines.append(pad(r.precision.rawValue, 10) + " " + pad(r.kernel, kernelWidth) + " "
                          + pad(String(format: "%.6f", worst), 18) + " " + pad(format(r.imageEmbeddings), 22) + " "
                          + pad(format(r.textEmbeddings), 22) + " \(r.topOneMatches)/\(r.imageCount)")
         }
