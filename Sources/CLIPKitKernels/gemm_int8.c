@@ -360,12 +360,10 @@ RP_LAYER_NORM_QUANTIZE(layer_norm_quantize_avx512, RP_AVX512, quantize_row_avx51
 RP_QUANTIZE_ROWS(quantize_rows_scalar, , quantize_row)
 RP_LAYER_NORM_QUANTIZE(layer_norm_quantize_scalar, , quantize_row)
 
-/// The encoding and qmax the quantizers work with: a known encoding (u8 otherwise), qmax within
-/// what its values hold.
+/// The encoding and qmax the quantizers work with: a known encoding (u8 otherwise, as
+/// clipkit_int8_value_bytes reads it), qmax within what its values hold.
 RP_INLINE int rp_encoding(int encoding) {
-    return encoding == CLIPKIT_INT8_VALUES_U16 || encoding == CLIPKIT_INT8_VALUES_U16_SPLIT
-               ? encoding
-               : CLIPKIT_INT8_VALUES_U8;
+    return clipkit_int8_value_bytes(encoding) == 2 ? encoding : CLIPKIT_INT8_VALUES_U8;
 }
 RP_INLINE int rp_qmax(int qmax, int encoding) {
     const int top = encoding == CLIPKIT_INT8_VALUES_U8 ? 255 : 65535;
